@@ -1,0 +1,91 @@
+/**
+ * The filter manifest: a filter's name, description and parameters, carried inside
+ * the `.wasm` as a custom section so that a module describes itself — for built-in
+ * and user-supplied filters alike.
+ */
+
+/** Name of the custom section that holds the manifest (UTF-8 JSON). */
+export const MANIFEST_SECTION = 'tessera.manifest';
+
+/** At most this many i32 parameters reach `filter` (p0..p3). */
+export const MAX_PARAMS = 4;
+
+/** One filter parameter as users see it. */
+export interface FilterParamSpec {
+  name: string;
+  description?: string;
+  /** `int` values must be whole numbers; `number` values are passed as round(value × scale). */
+  type: 'int' | 'number';
+  default: number;
+  min: number;
+  max: number;
+  /** Fixed-point factor applied before the value is passed to WASM as i32 (1 for `int`). */
+  scale: number;
+}
+
+/** What a filter says about itself. */
+export interface FilterManifest {
+  name: string;
+  description: string;
+  params: FilterParamSpec[];
+}
+
+function fail(source: string, message: string): never {
+  throw new Error(`${source}: invalid manifest: ${message}`);
+}
+
+/**
+ * Parses and checks a manifest.
+ * @param json the manifest text
+ * @param source what to name in errors (a file path or a filter name)
+ * @throws Error naming `source` and the offending field
+ */
+export function parseManifest(json: string, source: string): FilterManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    fail(source, `not JSON (${(err as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null) fail(source, 'expected an object');
+  const obj = raw as Record<string, unknown>;
+  if (typeof obj.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(obj.name)) {
+    fail(source, 'name must be lower-case letters, digits and dashes');
+  }
+  const params = obj.params ?? [];
+  if (!Array.isArray(params)) fail(source, 'params must be an array');
+  if (params.length > MAX_PARAMS) fail(source, `at most ${MAX_PARAMS} params are supported, got ${params.length}`);
+  const specs = params.map((p: unknown, i: number): FilterParamSpec => {
+    const q = p as Record<string, unknown>;
+    const where = `params[${i}]`;
+    if (typeof q?.name !== 'string' || q.name === '') fail(source, `${where}.name must be a non-empty string`);
+    const type = q.type ?? 'int';
+    if (type !== 'int' && type !== 'number') fail(source, `${where}.type must be "int" or "number"`);
+    for (const key of ['default', 'min', 'max'] as const) {
+      if (typeof q[key] !== 'number' || !Number.isFinite(q[key])) fail(source, `${where}.${key} must be a finite number`);
+    }
+    const scale = q.scale ?? 1;
+    if (typeof scale !== 'number' || !(scale >= 1) || !Number.isInteger(scale)) fail(source, `${where}.scale must be a positive integer`);
+    if (type === 'int' && scale !== 1) fail(source, `${where}.scale must be 1 for an int param`);
+    const spec: FilterParamSpec = {
+      name: q.name,
+      type,
+      default: q.default as number,
+      min: q.min as number,
+      max: q.max as number,
+      scale,
+    };
+    if (typeof q.description === 'string') spec.description = q.description;
+    if (!(spec.min <= spec.default && spec.default <= spec.max)) fail(source, `${where}: need min <= default <= max`);
+    if (Math.abs(spec.max * scale) > 2 ** 31 - 1 || Math.abs(spec.min * scale) > 2 ** 31 - 1) {
+      fail(source, `${where}: range × scale must fit in an i32`);
+    }
+    return spec;
+  });
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) fail(source, `duplicate param "${s.name}"`);
+    names.add(s.name);
+  }
+  return { name: obj.name as string, description: typeof obj.description === 'string' ? obj.description : '', params: specs };
+}
