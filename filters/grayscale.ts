@@ -17,31 +17,47 @@ export function scratch_size(width: i32, height: i32, p0: i32, p1: i32, p2: i32,
   return 0;
 }
 
+// @ts-ignore: decorator
+@inline function gray4(px: v128): v128 {
+  // Viewed as i16x8, a pixel r|g<<8|b<<16|a<<24 is the pair (r + 256g, b + 256a):
+  // masking the high bytes leaves (r, b), shifting each 16-bit lane right by 8 leaves (g, a).
+  // One dot product per pair then gives r·WR + b·WB and g·WG + a·0 in each pixel's i32 lane.
+  const rb = v128.and(px, i32x4.splat(0x00ff00ff));
+  const ga = i16x8.shr_u(px, 8);
+  const sum = i32x4.add(
+    i32x4.dot_i16x8_s(rb, i16x8(<i16>WR, <i16>WB, <i16>WR, <i16>WB, <i16>WR, <i16>WB, <i16>WR, <i16>WB)),
+    i32x4.dot_i16x8_s(ga, i16x8(<i16>WG, 0, <i16>WG, 0, <i16>WG, 0, <i16>WG, 0)),
+  );
+  const luma = i32x4.shr_u(i32x4.add(sum, i32x4.splat(16384)), 15);
+  // (l, l, l, 0) = l · 0x010101; a multiply beats a byte shuffle here because V8
+  // rebuilds a shuffle's constant mask at every use.
+  return v128.or(i32x4.mul(luma, i32x4.splat(0x010101)), v128.and(px, i32x4.splat(0xff000000)));
+}
+
 export function filter(
   src: usize, srcStride: i32, dst: usize, dstStride: i32, width: i32, height: i32,
   scratch: usize, p0: i32, p1: i32, p2: i32, p3: i32,
 ): void {
-  // (r, g, b, a) · (WR, WG, WB, 0) for two pixels per i16x8; dot sums adjacent pairs.
-  const weights = i16x8(<i16>WR, <i16>WG, <i16>WB, 0, <i16>WR, <i16>WG, <i16>WB, 0);
-  const round = i32x4.splat(16384);
-  const alphaMask = i32x4.splat(0xff000000);
-  const spread = i32x4.splat(0x00010101);
-  const vecWidth = width & ~3;
+  const w16 = width & ~15;
+  const w4 = width & ~3;
   for (let y = 0; y < height; y++) {
     const s = src + <usize>(y * srcStride);
     const d = dst + <usize>(y * dstStride);
     let x = 0;
-    for (; x < vecWidth; x += 4) {
+    for (; x < w16; x += 16) {
       const off = <usize>(x << 2);
-      const px = v128.load(s + off);
-      const lo = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(px), weights);
-      const hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(px), weights);
-      // lo = [rg0, ba0, rg1, ba1], hi = [rg2, ba2, rg3, ba3]
-      const rg = v128.shuffle<i32>(lo, hi, 0, 2, 4, 6);
-      const ba = v128.shuffle<i32>(lo, hi, 1, 3, 5, 7);
-      const luma = i32x4.shr_u(i32x4.add(i32x4.add(rg, ba), round), 15);
-      const out = v128.or(i32x4.mul(luma, spread), v128.and(px, alphaMask));
-      v128.store(d + off, out);
+      const a = v128.load(s + off);
+      const b = v128.load(s + off, 16);
+      const c = v128.load(s + off, 32);
+      const e = v128.load(s + off, 48);
+      v128.store(d + off, gray4(a));
+      v128.store(d + off, gray4(b), 16);
+      v128.store(d + off, gray4(c), 32);
+      v128.store(d + off, gray4(e), 48);
+    }
+    for (; x < w4; x += 4) {
+      const off = <usize>(x << 2);
+      v128.store(d + off, gray4(v128.load(s + off)));
     }
     for (; x < width; x++) {
       const p = s + <usize>(x << 2);

@@ -1,0 +1,22 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander collector for repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Commander parser for a positive integer option, naming the option in its error. */
+export function positiveInt(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${flag} expects a positive integer, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Commander parser for a comma-separated list. */
+export function commaList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}

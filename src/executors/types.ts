@@ -1,0 +1,11 @@
+import type { TileTask, TileTimings } from '../strategies/types.js';
+
+/** Where tiles run. */
+export interface TileExecutor {
+  /** Threads filtering in parallel. */
+  readonly threads: number;
+  /** Runs one tile; rejects with the filter's error (a trap, an abort) as is. */
+  run(task: TileTask): Promise<TileTimings>;
+  /** Stops the threads. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+import { realpathSync, statSync, readdirSync, mkdirSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve, isAbsolute } from 'node:path';
+import { ErrorCode, TesseraError } from '../errors.js';
+import { IMAGE_EXTENSIONS } from './decode.js';
+
+/** True for names with an image extension (.png, .jpg, .jpeg, .webp; any case). */
+export function hasImageExtension(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+}
+
+/**
+ * The image files an input path names: the file itself, or a directory's entries with
+ * image extensions (not recursive), sorted. Entries that are not regular files are kept
+ * so the run reports them by name instead of silently skipping them.
+ * @throws TesseraError Input when the path is missing or the directory holds no images
+ */
+export function listInputs(input: string): { files: string[]; root: string } {
+  const path = resolve(input);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) throw new TesseraError(ErrorCode.Input, `input ${path} does not exist`);
+  if (!stat.isDirectory()) return { files: [path], root: dirname(path) };
+  const files = readdirSync(path)
+    .filter(hasImageExtension)
+    .sort()
+    .map((f) => join(path, f));
+  if (files.length === 0) {
+    throw new TesseraError(ErrorCode.Input, `input directory ${path} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
+  }
+  return { files, root: path };
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function realpathOrResolve(path: string): string {
+  // The output directory may not exist yet: resolve its nearest existing ancestor.
+  let p = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(p), ...rest.reverse());
+    } catch {
+      const parent = dirname(p);
+      if (parent === p) return resolve(path);
+      rest.push(basename(p));
+      p = parent;
+    }
+  }
+}
+
+/**
+ * Checks and creates the output directory. Refuses one equal to or inside the input
+ * directory: outputs keep their input's file name and would overwrite the inputs.
+ * @throws TesseraError Output
+ */
+export function prepareOutputDir(output: string, inputRoot: string): string {
+  const out = realpathOrResolve(output);
+  const root = realpathOrResolve(inputRoot);
+  if (isInside(out, root)) {
+    throw new TesseraError(
+      ErrorCode.Output,
+      `output directory ${out} is ${out === root ? 'the input directory' : 'inside the input directory ' + root}; outputs keep their input's name and would overwrite or mix with the inputs — choose another --output`,
+    );
+  }
+  const stat = statSync(out, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory()) throw new TesseraError(ErrorCode.Output, `output ${out} exists and is not a directory`);
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new TesseraError(ErrorCode.Output, `cannot create output directory ${out} (${(err as NodeJS.ErrnoException).code})`);
+  }
+  return out;
+}

@@ -1,0 +1,265 @@
+/**
+ * A processing session: one filter with its params, one strategy, one executor whose
+ * threads stay up across runs (so a benchmark can warm up and repeat). Images flow
+ * decode → pad → tiles → encode with several images in flight and no per-image
+ * barrier: the pool's queue holds tiles of the next image while this one finishes,
+ * and libvips decodes and encodes other images on its own threads meanwhile.
+ */
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
+import { createExecutor, type TileExecutor } from '../executors/index.js';
+import { decodeImage, DEFAULT_MAX_PIXELS } from '../io/decode.js';
+import { chooseLayout, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
+import { createStrategyHost, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
+import { paddedLayout } from '../tiling/padded-image.js';
+import { DEFAULT_TILE_SIZE, planTiles, type Tile } from '../tiling/plan.js';
+import { PAGE } from '../wasm/abi.js';
+import { createFilterMemory, filterHalo, loadFilter, type FilterModule } from '../wasm/filter-module.js';
+import { resolveParams, type ParamInput } from '../wasm/params.js';
+import { addStages, emptyStages, type StageTimes } from './stages.js';
+
+/** Default cap on a private filter memory (`copy`), in MiB. */
+export const DEFAULT_FILTER_MEMORY_MB = 256;
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Built-in filter name, path to a `.wasm`, or a filter loaded with `loadFilter`. */
+  filter: string | FilterModule;
+  /** Filter params by name; strings are parsed (CLI), numbers taken as is. Defaults from the manifest. */
+  params?: ParamInput;
+  /** `shared` (default when the filter supports it) or `copy`. */
+  strategy?: StrategyName;
+  /** Threads filtering tiles: 1 runs inline on the calling thread. @defaultValue os.availableParallelism() */
+  workers?: number;
+  /** Tile edge in pixels (≥ 1). @defaultValue 256 */
+  tileSize?: number;
+  /** Refuse images with more pixels than this, before decoding. @defaultValue 268402689 */
+  maxPixels?: number;
+  /** Cap on each private filter memory (`copy`), MiB. @defaultValue 256 */
+  filterMemoryMb?: number;
+}
+
+/** What happened to one input file. */
+export interface ImageResult {
+  input: string;
+  /** Written file; absent when the image failed. */
+  output?: string;
+  width?: number;
+  height?: number;
+  /** Channel layout written. */
+  layout?: ChannelLayout;
+  channels?: number;
+  tiles?: number;
+  /** Why the image failed (names the file, and the tile and filter when a tile failed). */
+  error?: string;
+  ms: number;
+}
+
+/** Progress callback argument: one image finished (or failed). */
+export interface ImageEvent {
+  result: ImageResult;
+  done: number;
+  total: number;
+}
+
+/** Summary of one run over a set of files. */
+export interface RunSummary {
+  filter: string;
+  params: Record<string, number>;
+  strategy: StrategyName;
+  workers: number;
+  tileSize: number;
+  images: number;
+  succeeded: number;
+  failed: number;
+  megapixels: number;
+  elapsedMs: number;
+  mpxPerS: number;
+  stages: StageTimes;
+  results: ImageResult[];
+}
+
+/** Options of one run inside a session. */
+export interface RunOptions {
+  onImage?: (event: ImageEvent) => void;
+  /** Called with every finished image's RGBA before it is encoded (for verification). */
+  onPixels?: (input: string, rgba: Uint8Array, width: number, height: number) => void;
+}
+
+function checkInt(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TesseraError(ErrorCode.Usage, `Expected an integer >= ${min} for ${name} but received ${value}`);
+  }
+}
+
+/** An open session; call `close()` when done. */
+export class Session {
+  readonly filter: FilterModule;
+  readonly strategy: StrategyName;
+  readonly workers: number;
+  readonly tileSize: number;
+  readonly halo: number;
+  readonly params: number[];
+  readonly maxPixels: number;
+  private readonly host: StrategyHost;
+  private readonly executor: TileExecutor;
+  private readonly paramValues: Record<string, number>;
+
+  constructor(options: SessionOptions) {
+    this.filter = typeof options.filter === 'string' ? loadFilter(options.filter) : options.filter;
+    this.workers = options.workers ?? availableParallelism();
+    this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+    this.maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+    const filterMemoryMb = options.filterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB;
+    checkInt('workers', this.workers, 1);
+    checkInt('tileSize', this.tileSize, 1);
+    checkInt('maxPixels', this.maxPixels, 1);
+    checkInt('filterMemoryMb', filterMemoryMb, 1);
+    this.strategy = options.strategy ?? (this.filter.shared ? 'shared' : 'copy');
+    if (this.strategy !== 'shared' && this.strategy !== 'copy') {
+      throw new TesseraError(ErrorCode.Usage, `unknown strategy "${String(this.strategy)}"; valid strategies: copy, shared`);
+    }
+    if (this.strategy === 'shared' && !this.filter.shared) {
+      throw new TesseraError(
+        ErrorCode.Usage,
+        `filter ${this.filter.name} cannot use the shared strategy: its module does not import a shared env.memory; use --strategy copy`,
+      );
+    }
+    this.params = resolveParams(this.filter.manifest, options.params);
+    this.paramValues = Object.fromEntries(this.filter.manifest.params.map((p, i) => [p.name, this.params[i] / p.scale]));
+    this.halo = filterHalo(this.filter, this.params);
+    const variant = this.strategy === 'shared' ? this.filter.shared! : this.filter.plain;
+    const init: RunnerInit = {
+      strategy: this.strategy,
+      filterName: this.filter.builtin ? this.filter.name : this.filter.source,
+      variant,
+      maxMemoryPages: Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE),
+      params: this.params,
+      halo: this.halo,
+    };
+    if (this.strategy === 'shared') init.sharedMemory = createFilterMemory(variant);
+    this.host = createStrategyHost(init);
+    this.executor = createExecutor(init, this.workers);
+  }
+
+  /** Processes `files` into `outDir` (which must exist), never throwing for a bad image. */
+  async run(files: readonly string[], outDir: string, options: RunOptions = {}): Promise<RunSummary> {
+    const started = performance.now();
+    const stages = emptyStages();
+    const results: ImageResult[] = new Array(files.length);
+    let next = 0;
+    let done = 0;
+    // Enough images in flight to keep every thread and libvips busy, few enough to bound memory.
+    const lanes = Math.min(files.length, this.workers + 2);
+    const lane = async () => {
+      while (next < files.length) {
+        const i = next++;
+        results[i] = await this.processOne(files[i], outDir, stages, options);
+        done++;
+        options.onImage?.({ result: results[i], done, total: files.length });
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+    const elapsedMs = performance.now() - started;
+    const ok = results.filter((r) => !r.error);
+    const megapixels = ok.reduce((s, r) => s + (r.width! * r.height!) / 1e6, 0);
+    return {
+      filter: this.filter.name,
+      params: this.paramValues,
+      strategy: this.strategy,
+      workers: this.workers,
+      tileSize: this.tileSize,
+      images: files.length,
+      succeeded: ok.length,
+      failed: files.length - ok.length,
+      megapixels,
+      elapsedMs,
+      mpxPerS: megapixels / (elapsedMs / 1000),
+      stages,
+      results,
+    };
+  }
+
+  private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions): Promise<ImageResult> {
+    const t0 = performance.now();
+    try {
+      const image = await decodeImage(file, this.maxPixels);
+      const t1 = performance.now();
+      stages.decodeMs += t1 - t0;
+      const prepared = this.host.prepare(image.data, paddedLayout(image.width, image.height, this.halo));
+      stages.splitMs += performance.now() - t1;
+      try {
+        const tiles = await this.filterPrepared(prepared, file, stages);
+        const t2 = performance.now();
+        const rgba = this.host.output(prepared);
+        options.onPixels?.(file, rgba, image.width, image.height);
+        const out = join(outDir, basename(file));
+        const outLayout = chooseLayout(rgba, image.hasAlpha);
+        await encodeImage(rgba, image.width, image.height, image.format, outLayout, out);
+        stages.encodeMs += performance.now() - t2;
+        return {
+          input: file,
+          output: out,
+          width: image.width,
+          height: image.height,
+          layout: outLayout,
+          channels: LAYOUT_CHANNELS[outLayout],
+          tiles,
+          ms: performance.now() - t0,
+        };
+      } finally {
+        this.host.release(prepared);
+      }
+    } catch (err) {
+      return { input: file, error: errorMessage(err), ms: performance.now() - t0 };
+    }
+  }
+
+  /** Runs every tile of a prepared image; returns the tile count. Waits for all tiles even when one fails, so no thread still writes into the image's memory when it is released. */
+  private async filterPrepared(prepared: PreparedImage, label: string, stages: StageTimes): Promise<number> {
+    const { width, height } = prepared.layout;
+    const plan = planTiles(width, height, this.tileSize);
+    const settled = await Promise.allSettled(plan.tiles.map((tile) => this.executor.run(this.host.task(prepared, tile))));
+    for (let i = 0; i < settled.length; i++) {
+      const s = settled[i];
+      if (s.status === 'rejected') throw this.tileError(label, plan.tiles[i], s.reason);
+      addStages(stages, s.value);
+    }
+    return plan.tiles.length;
+  }
+
+  /**
+   * Filters raw RGBA8 pixels (rows packed) and returns a new buffer with the result:
+   * the same tiles, strategy and threads as a file run, without decoding or encoding.
+   * @param label names the image in errors
+   * @throws TesseraError FilterTrap naming the tile
+   */
+  async filterPixels(rgba: Uint8Array, width: number, height: number, label = 'pixels'): Promise<Uint8Array> {
+    if (rgba.length !== width * height * 4) {
+      throw new TesseraError(ErrorCode.Usage, `expected ${width * height * 4} bytes of RGBA for ${width}×${height}, got ${rgba.length}`);
+    }
+    const prepared = this.host.prepare(rgba, paddedLayout(width, height, this.halo));
+    try {
+      await this.filterPrepared(prepared, label, emptyStages());
+      return this.host.output(prepared).slice();
+    } finally {
+      this.host.release(prepared);
+    }
+  }
+
+  private tileError(file: string, tile: Tile, reason: unknown): TesseraError {
+    const what = this.filter.builtin ? this.filter.name : this.filter.source;
+    return new TesseraError(
+      ErrorCode.FilterTrap,
+      `${file}: filter ${what} failed on tile ${tile.index} (x=${tile.x} y=${tile.y} ${tile.width}×${tile.height}): ${errorMessage(reason)}`,
+      { cause: reason },
+    );
+  }
+
+  /** Stops the worker threads. */
+  async close(): Promise<void> {
+    await this.executor.close();
+    await this.host.close();
+  }
+}

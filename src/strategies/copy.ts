@@ -1,0 +1,99 @@
+/**
+ * `copy` — the reference's "super optimized" rung done properly: the tile's raw
+ * bytes (with halo) are copied into a pooled instance's private linear memory, the
+ * filter is called with raw pointers, and the result is copied out. No encoding, but
+ * two copies per tile: what this strategy exists to measure against `shared`.
+ */
+import { HOST_BASE, PAGE } from '../wasm/abi.js';
+import { createFilterMemory, instantiateFilter, type FilterInstance } from '../wasm/filter-module.js';
+import type { PaddedLayout } from '../tiling/padded-image.js';
+import { writePadded } from '../tiling/padded-image.js';
+import type { Tile } from '../tiling/plan.js';
+import type { PreparedImage, StrategyHost } from './host.js';
+import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+/** Host side of `copy`: the padded source and the output live in SharedArrayBuffers the workers read and write. */
+export class CopyHost implements StrategyHost {
+  readonly name = 'copy' as const;
+  constructor(private readonly init: RunnerInit) {}
+
+  runnerInit(): RunnerInit {
+    return this.init;
+  }
+
+  prepare(rgba: Uint8Array, layout: PaddedLayout): PreparedImage {
+    const src = new SharedArrayBuffer(layout.byteLength);
+    writePadded(rgba, layout, new Uint8Array(src), 0);
+    const dst = new SharedArrayBuffer(layout.width * layout.height * 4);
+    return { layout, srcBase: 0, dstBase: 0, src, dst };
+  }
+
+  task(image: PreparedImage, tile: Tile): TileTask {
+    const { layout } = image;
+    return {
+      width: tile.width,
+      height: tile.height,
+      src: image.src,
+      srcOffset: layout.origin + tile.y * layout.stride + tile.x * 4,
+      srcStride: layout.stride,
+      dst: image.dst,
+      dstOffset: (tile.y * layout.width + tile.x) * 4,
+      dstStride: layout.width * 4,
+    };
+  }
+
+  output(image: PreparedImage): Uint8Array {
+    return new Uint8Array(image.dst!);
+  }
+
+  release(): void {}
+
+  async close(): Promise<void> {}
+}
+
+/** Thread side of `copy`: one pooled instance, its memory grown to fit the largest tile seen. */
+export class CopyTileRunner implements TileRunner {
+  private instance: FilterInstance;
+
+  constructor(private readonly init: RunnerInit) {
+    const { variant, maxMemoryPages } = init;
+    this.instance = instantiateFilter(variant, variant.memory === 'exported' ? undefined : createFilterMemory(variant, maxMemoryPages));
+  }
+
+  run(task: TileTask): TileTimings {
+    const { halo, params } = this.init;
+    const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
+    const { width, height } = task;
+    const { exports, memory } = this.instance;
+    const inStride = align16((width + 2 * halo) * 4);
+    const inRows = height + 2 * halo;
+    const outStride = width * 4;
+    const srcPtr = HOST_BASE;
+    const dstPtr = align16(srcPtr + inStride * inRows);
+    const scratchPtr = align16(dstPtr + outStride * height);
+    const end = scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3);
+    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+
+    const t0 = performance.now();
+    const mem = new Uint8Array(memory.buffer);
+    const src = new Uint8Array(task.src!);
+    const rowBytes = (width + 2 * halo) * 4;
+    let from = task.srcOffset - halo * task.srcStride - halo * 4;
+    for (let r = 0; r < inRows; r++, from += task.srcStride) {
+      mem.set(src.subarray(from, from + rowBytes), srcPtr + r * inStride);
+    }
+    const t1 = performance.now();
+    exports.filter(srcPtr + halo * inStride + halo * 4, inStride, dstPtr, outStride, width, height, scratchPtr, p0, p1, p2, p3);
+    const t2 = performance.now();
+    const out = new Uint8Array(memory.buffer);
+    const dst = new Uint8Array(task.dst!);
+    for (let r = 0; r < height; r++) {
+      const at = dstPtr + r * outStride;
+      dst.set(out.subarray(at, at + outStride), task.dstOffset + r * task.dstStride);
+    }
+    const t3 = performance.now();
+    return { splitMs: t1 - t0, filterMs: t2 - t1, assembleMs: t3 - t2 };
+  }
+}

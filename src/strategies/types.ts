@@ -1,0 +1,54 @@
+import type { FilterVariant } from '../wasm/filter-module.js';
+
+/** How pixels reach the filter. */
+export type StrategyName = 'copy' | 'shared';
+
+/** Every strategy, in ladder order. */
+export const STRATEGIES: readonly StrategyName[] = ['copy', 'shared'];
+
+/** Time spent on one tile, per stage, in milliseconds of the thread that ran it. */
+export interface TileTimings {
+  splitMs: number;
+  filterMs: number;
+  assembleMs: number;
+}
+
+/**
+ * Everything a thread needs to build its tile runner. Structured-cloneable: it is the
+ * worker pool's `workerData` (a `WebAssembly.Module` and a shared `WebAssembly.Memory`
+ * clone across threads without recompiling or copying).
+ */
+export interface RunnerInit {
+  strategy: StrategyName;
+  /** Filter name (or path) for error messages. */
+  filterName: string;
+  /** The compiled filter (the `shared` variant for `shared`, the plain one for `copy`). */
+  variant: FilterVariant;
+  /** The image memory of the `shared` strategy. */
+  sharedMemory?: WebAssembly.Memory;
+  /** Cap on each private filter memory, in pages (`copy`). */
+  maxMemoryPages: number;
+  /** i32 params p0..p3. */
+  params: number[];
+  halo: number;
+}
+
+/** Where one tile's pixels are and where its result goes. */
+export interface TileTask {
+  width: number;
+  height: number;
+  /** Buffer holding the padded source (`copy`); absent for `shared`, which uses the shared memory. */
+  src?: SharedArrayBuffer;
+  /** Byte offset of the tile's first interior pixel in the padded source. */
+  srcOffset: number;
+  srcStride: number;
+  /** Buffer receiving the output (`copy`); absent for `shared`. */
+  dst?: SharedArrayBuffer;
+  dstOffset: number;
+  dstStride: number;
+}
+
+/** Runs tiles on the current thread. */
+export interface TileRunner {
+  run(task: TileTask): TileTimings;
+}
