@@ -3,13 +3,14 @@
 // filters/<name>.json manifest becomes, in dist/filters/:
 //   <name>.wasm         reactor, imports a plain env.memory        (copy strategy)
 //   <name>.shared.wasm  reactor, imports a shared env.memory       (shared strategy)
+//   <name>.wasi.wasm    WASI command reading tile frames on fd 0   (pipe and disk strategies)
 // Each artifact carries its manifest in the `tessera.manifest` custom section.
 //
 // Also a small SDK for custom filters:
 //   node scripts/build-filters.mjs --src my-filter.ts --manifest my-filter.json --out DIR
 // Runs after `tsc` (it uses the compiled wasm helpers in dist/).
-import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, writeFile, mkdir, readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import asc from 'assemblyscript/asc';
@@ -39,6 +40,29 @@ async function compile(src, args) {
   return out['out.wasm'];
 }
 
+const COMMAND_ARGS = [...COMMON, '--initialMemory', '2'];
+
+/** The command form: a generated entry that serves frames with the filter's own exports. */
+async function compileCommand(src) {
+  const dir = dirname(src);
+  const entry = join(dir, `.${basename(src, '.ts')}.command.ts`);
+  const rel = (p) => {
+    const r = relative(dir, p).replace(/\\/g, '/').replace(/\.ts$/, '');
+    return r.startsWith('.') ? r : `./${r}`;
+  };
+  await writeFile(
+    entry,
+    `import { filter, scratch_size } from "${rel(src)}";\n` +
+      `import { serve } from "${rel(join(root, 'filters/lib/command.ts'))}";\n` +
+      `export function _start(): void {\n  serve(filter, scratch_size);\n}\n`,
+  );
+  try {
+    return await compile(entry, COMMAND_ARGS);
+  } finally {
+    await unlink(entry).catch(() => {});
+  }
+}
+
 async function buildFilter(src, manifestPath, outDir) {
   const manifestText = await readFile(manifestPath, 'utf8');
   const manifest = parseManifest(manifestText, manifestPath);
@@ -56,6 +80,9 @@ async function buildFilter(src, manifestPath, outDir) {
     await writeFile(file, appendCustomSection(wasm, MANIFEST_SECTION, payload));
     built.push(file);
   }
+  const command = join(outDir, `${manifest.name}.wasi.wasm`);
+  await writeFile(command, appendCustomSection(await compileCommand(src), MANIFEST_SECTION, payload));
+  built.push(command);
   return built;
 }
 
@@ -71,7 +98,7 @@ if (values.src) {
 } else {
   const dir = join(root, 'filters');
   for (const f of (await readdir(dir)).sort()) {
-    if (f.endsWith('.ts')) jobs.push([join(dir, f), join(dir, basename(f, '.ts') + '.json')]);
+    if (f.endsWith('.ts') && !f.startsWith('.')) jobs.push([join(dir, f), join(dir, basename(f, '.ts') + '.json')]);
   }
 }
 const started = Date.now();

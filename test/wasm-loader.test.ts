@@ -100,6 +100,6 @@ test('inspectWasmBinary reads memory limits and data segments; custom sections r
   assert.deepEqual(info.importedMemory, { initial: 2, maximum: 300, shared: true });
   assert.deepEqual(info.dataSegments, [{ offset: 1024, length: 3 }]);
   const tagged = appendCustomSection(bytes, 'hello', new Uint8Array([1, 2, 3]));
-  const sections = WebAssembly.Module.customSections(new WebAssembly.Module(tagged), 'hello');
+  const sections = WebAssembly.Module.customSections(new WebAssembly.Module(tagged as Uint8Array<ArrayBuffer>), 'hello');
   assert.deepEqual([...new Uint8Array(sections[0])], [1, 2, 3]);
 });

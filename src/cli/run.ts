@@ -6,6 +6,7 @@ import { DEFAULT_MAX_PIXELS } from '../io/decode.js';
 import { DEFAULT_FILTER_MEMORY_MB, Session, type RunSummary } from '../pipeline/session.js';
 import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
 import { parseParamPairs } from '../wasm/params.js';
+import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
 import { createProgress } from './progress.js';
 import { collect, positiveInt } from './parse.js';
 
@@ -23,7 +24,8 @@ interface RunFlags {
   param: string[];
   input: string;
   output: string;
-  strategy?: 'copy' | 'shared';
+  strategy?: StrategyName;
+  isolation: Isolation;
   workers: number;
   tile: number;
   maxPixels: number;
@@ -40,7 +42,13 @@ export function runCommand(): Command {
     .option('-p, --param <key=value>', 'filter parameter, repeatable (e.g. --param sigma=2)', collect, [])
     .requiredOption('-i, --input <dir|file>', 'an image or a directory of images (PNG, JPEG, WebP)')
     .requiredOption('-o, --output <dir>', 'output directory (created; must not be inside the input directory)')
-    .addOption(new Option('-s, --strategy <name>', 'how pixels reach WASM: shared (zero-copy shared memory) or copy (copied into a private instance); default shared when the filter supports it').choices(['copy', 'shared']))
+    .addOption(
+      new Option(
+        '-s, --strategy <name>',
+        'how pixels reach WASM: shared (zero-copy shared memory), copy (copied into a private instance), pipe (frames through long-lived WASI processes), disk (PNG files, a process per tile); default shared when the filter supports it',
+      ).choices([...STRATEGIES]),
+    )
+    .addOption(new Option('--isolation <level>', 'copy only: pooled (one instance per worker) or instance (a fresh instance per tile)').choices(['pooled', 'instance']).default('pooled'))
     .option('-w, --workers <n>', 'worker threads filtering tiles (1 = inline)', positiveInt('--workers'), availableParallelism())
     .option('-t, --tile <n>', 'tile edge in pixels', positiveInt('--tile'), DEFAULT_TILE_SIZE)
     .option('--max-pixels <n>', 'refuse images with more pixels than this, before decoding', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
@@ -65,6 +73,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         filter: flags.filter,
         params,
         strategy: flags.strategy,
+        isolation: flags.isolation,
         workers: flags.workers,
         tileSize: flags.tile,
         maxPixels: flags.maxPixels,

@@ -206,7 +206,8 @@ function jitter(c: RGB, rng: Rng, amount: number): RGB {
 function addValueNoise(
   out: Float32Array,
   w: number,
-  h: number,
+  y0: number,
+  y1: number,
   cellX: number,
   cellY: number,
   amp: number,
@@ -215,7 +216,9 @@ function addValueNoise(
   const offX = rng.next();
   const offY = rng.next();
   const gw = Math.floor((w - 1) / cellX + offX) + 2;
-  const gh = Math.floor((h - 1) / cellY + offY) + 2;
+  // Only the lattice rows that rows y0..y1-1 need.
+  const j0 = Math.floor(y0 / cellY + offY);
+  const gh = Math.floor((y1 - 1) / cellY + offY) + 2 - j0;
   const lat = new Float32Array(gw * gh);
   const k = (2 * amp) / 4294967296;
   for (let i = 0; i < lat.length; i++) lat[i] = rng.u32() * k - amp;
@@ -229,11 +232,11 @@ function addValueNoise(
     tx[x] = f * f * (3 - 2 * f);
   }
   const row = new Float32Array(gw);
-  for (let y = 0; y < h; y++) {
+  for (let y = y0; y < y1; y++) {
     const g = y / cellY + offY;
     const j = Math.floor(g);
     const f = g - j;
-    addRow(out, y * w, w, lat, j * gw, gw, f * f * (3 - 2 * f), row, ix, tx);
+    addRow(out, y * w, w, lat, (j - j0) * gw, gw, f * f * (3 - 2 * f), row, ix, tx);
   }
 }
 
@@ -260,7 +263,7 @@ function addRow(
 }
 
 /** Adds a grid sampled every `f` pixels to `out`, bilinearly interpolated. */
-function addUpsampled(out: Float32Array, w: number, h: number, small: Float32Array, sw: number, f: number): void {
+function addUpsampled(out: Float32Array, w: number, y0: number, y1: number, small: Float32Array, sw: number, f: number): void {
   const ix = new Int32Array(w);
   const tx = new Float32Array(w);
   for (let x = 0; x < w; x++) {
@@ -268,7 +271,7 @@ function addUpsampled(out: Float32Array, w: number, h: number, small: Float32Arr
     tx[x] = (x - ix[x] * f) / f;
   }
   const row = new Float32Array(sw);
-  for (let y = 0; y < h; y++) {
+  for (let y = y0; y < y1; y++) {
     const j = Math.floor(y / f);
     addRow(out, y * w, w, small, j * sw, sw, (y - j * f) / f, row, ix, tx);
   }
@@ -289,9 +292,16 @@ interface FbmOptions {
 /** Octaves at least this coarse (in both directions) are computed on a 1/COARSE grid. */
 const COARSE = 4;
 
-/** Fractal value noise over w × h pixels, roughly in [-1, 1] (std ≈ 0.3). */
-function fbm(w: number, h: number, rng: Rng, o: FbmOptions): Float32Array {
+/**
+ * Fractal value noise over w × h pixels, roughly in [-1, 1] (std ≈ 0.3). Only rows
+ * y0..y1-1 are computed (the rest stay 0), to save time where a field is used in
+ * part of the image only.
+ */
+function fbm(w: number, h: number, rng: Rng, o: FbmOptions, y0 = 0, y1 = h): Float32Array {
   const out = new Float32Array(w * h);
+  y0 = Math.max(0, Math.min(h, Math.floor(y0)));
+  y1 = Math.max(y0, Math.min(h, Math.ceil(y1)));
+  if (y1 === y0) return out;
   const gain = o.gain ?? 0.5;
   const minCell = o.minCell ?? 1;
   const octaves: { cx: number; cy: number; amp: number }[] = [];
@@ -308,17 +318,18 @@ function fbm(w: number, h: number, rng: Rng, o: FbmOptions): Float32Array {
   }
   // Smooth octaves are summed on a coarse grid and interpolated up in one pass.
   const coarse = octaves.filter((q) => q.cx >= 4 * COARSE && q.cy >= 4 * COARSE);
-  const useCoarse = coarse.length >= 2 && w >= 8 * COARSE && h >= 8 * COARSE;
+  const useCoarse = coarse.length >= 2 && w >= 8 * COARSE && y1 - y0 >= 8 * COARSE;
   if (useCoarse) {
     const sw = Math.floor((w - 1) / COARSE) + 2;
-    const sh = Math.floor((h - 1) / COARSE) + 2;
-    const small = new Float32Array(sw * sh);
-    for (const q of coarse) addValueNoise(small, sw, sh, q.cx / COARSE, q.cy / COARSE, q.amp / total, rng);
-    addUpsampled(out, w, h, small, sw, COARSE);
+    const sy0 = Math.floor(y0 / COARSE);
+    const sy1 = Math.floor((y1 - 1) / COARSE) + 2;
+    const small = new Float32Array(sw * sy1);
+    for (const q of coarse) addValueNoise(small, sw, sy0, sy1, q.cx / COARSE, q.cy / COARSE, q.amp / total, rng);
+    addUpsampled(out, w, y0, y1, small, sw, COARSE);
   }
   for (const q of octaves) {
     if (useCoarse && coarse.includes(q)) continue;
-    addValueNoise(out, w, h, q.cx, q.cy, q.amp / total, rng);
+    addValueNoise(out, w, y0, y1, q.cx, q.cy, q.amp / total, rng);
   }
   return out;
 }
@@ -407,11 +418,15 @@ function rectCov(x0: number, y0: number, x1: number, y1: number): Coverage {
 function ellipseCov(cx: number, cy: number, rx: number, ry: number, angle: number, soft = 1): Coverage {
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
+  // Beyond the ellipse grown by `soft + 1` pixels the coverage is 0.
+  const ox = rx / (rx + soft + 1);
+  const oy = ry / (ry + soft + 1);
   return (px, py) => {
     const dx = px - cx;
     const dy = py - cy;
     const u = (dx * cos + dy * sin) / rx;
     const v = (dy * cos - dx * sin) / ry;
+    if ((u * ox) * (u * ox) + (v * oy) * (v * oy) > 1) return 0;
     const q = u * u + v * v;
     const gx = u / rx;
     const gy = v / ry;
@@ -547,7 +562,8 @@ function paintSky(c: Canvas, rng: Rng, horizon: number, cloudiness: number): Sky
     }
   }
   if (cloudiness > 0) {
-    const f = fbm(W, H, rng, { cell: W * rng.range(0.25, 0.5), aspect: rng.range(0.3, 0.6), octaves: 8, gain: 0.55 });
+    const cloudCell = W * rng.range(0.25, 0.5);
+    const f = fbm(W, H, rng, { cell: cloudCell, aspect: rng.range(0.3, 0.6), octaves: 8, gain: 0.55 }, 0, horizon);
     const thr = 0.35 - 0.45 * cloudiness;
     const light = mix([255, 255, 255], horizonColor, 0.2);
     const shade = mix(scale(zenith, 0.6), [150, 150, 160], 0.6);
@@ -583,12 +599,12 @@ function paintSun(c: Canvas, sky: Sky, r: number): void {
   paint(c, ellipseBox(sky.sunX, sky.sunY, r, r), ellipseCov(sky.sunX, sky.sunY, r, r, 0, 1.5), [255, 250, 235]);
 }
 
-/** Mountain ridges between the sky and `baseline`, far layers hazier. */
-function paintMountains(c: Canvas, rng: Rng, sky: Sky, baseline: number, layers: number): void {
+/** Mountain ridges between the sky and `baseline`, far layers hazier, painted down to row `bottom`. */
+function paintMountains(c: Canvas, rng: Rng, sky: Sky, baseline: number, layers: number, bottom: number): void {
   const W = c.width;
   const H = c.height;
   const rock = jitter(rng.pick<RGB>([[84, 92, 88], [96, 84, 74], [66, 80, 70], [104, 100, 110]]), rng, 0.1);
-  const tex = fbm(W, H, rng, { cell: 96, octaves: 7, gain: 0.6 });
+  const tex = fbm(W, H, rng, { cell: 96, octaves: 7, gain: 0.6 }, baseline - 0.45 * H, bottom);
   for (let k = 0; k < layers; k++) {
     const near = (k + 1) / layers;
     const amp = H * rng.range(0.08, 0.22) * (1.2 - 0.5 * near);
@@ -600,6 +616,7 @@ function paintMountains(c: Canvas, rng: Rng, sky: Sky, baseline: number, layers:
     const col = mix(scale(rock, 0.55 + 0.45 * near), sky.horizonColor, haze);
     const texAmp = 0.06 + 0.3 * near * near;
     const snow = k === 0 && rng.chance(0.4) ? base - amp * 0.95 : -Infinity;
+    for (let x = 0; x < W; x++) top[x] = Math.max(top[x], baseline - 0.45 * H);
     paintBelow(c, top, (x, y, i, out) => {
       const slope = (top[Math.min(W - 1, x + 4)] - top[Math.max(0, x - 4)]) / 8;
       const lit = 1 + clamp01(0.5 + slope * 0.5) * 0.25 - 0.12;
@@ -614,7 +631,7 @@ function paintMountains(c: Canvas, rng: Rng, sky: Sky, baseline: number, layers:
       out[0] = col[0] * k2;
       out[1] = col[1] * k2;
       out[2] = col[2] * k2;
-    });
+    }, Math.min(H, Math.ceil(bottom)));
   }
 }
 
@@ -669,22 +686,29 @@ function sceneLandscape(c: Canvas, rng: Rng): void {
   const sky = paintSky(c, rng, horizon, rng.range(0, 0.8));
   if (rng.chance(0.3)) paintSun(c, sky, Math.min(W, H) * rng.range(0.02, 0.04));
   const layers = rng.int(1, 4);
-  paintMountains(c, rng, sky, horizon, layers);
-
-  const foliage = fbm(W, H, rng, { cell: 24, octaves: 5, gain: 0.75 });
   const lake = rng.chance(0.45);
   const groundTop = new Float32Array(W);
   const g0 = horizon + H * rng.range(lake ? 0.08 : 0.02, lake ? 0.2 : 0.1);
   const gn = fbm1(W, rng, W * 0.5, 7);
   const tilt = rng.range(-0.08, 0.08) * H;
-  for (let x = 0; x < W; x++) groundTop[x] = g0 + gn[x] * H * 0.06 + tilt * (x / W - 0.5);
+  let gMin = H;
+  let gMax = 0;
+  for (let x = 0; x < W; x++) {
+    groundTop[x] = g0 + gn[x] * H * 0.06 + tilt * (x / W - 0.5);
+    gMin = Math.min(gMin, groundTop[x]);
+    gMax = Math.max(gMax, groundTop[x]);
+  }
+  const gEnd = Math.min(H, Math.ceil(gMax) + 1);
+  paintMountains(c, rng, sky, horizon, layers, lake ? horizon + 2 : gEnd);
+
+  const foliage = fbm(W, H, rng, { cell: 24, octaves: 5, gain: 0.75 });
 
   if (lake) {
     const water: RGB = jitter([40, 70, 90], rng, 0.15);
-    const ripple = fbm(W, H, rng, { cell: 120, aspect: 0.06, octaves: 6, gain: 0.6 });
-    const d = c.data;
     const line = Math.floor(horizon);
-    for (let y = line; y < H; y++) {
+    const ripple = fbm(W, H, rng, { cell: 120, aspect: 0.06, octaves: 6, gain: 0.6 }, line, gEnd);
+    const d = c.data;
+    for (let y = line; y < gEnd; y++) {
       const depth = (y - line) / (H - line);
       for (let x = 0; x < W; x++) {
         const i = y * W + x;
@@ -705,9 +729,9 @@ function sceneLandscape(c: Canvas, rng: Rng): void {
   // Meadow / field / scrub foreground.
   const grass = jitter(rng.pick<RGB>([[88, 118, 52], [120, 128, 60], [150, 132, 78], [70, 100, 48]]), rng, 0.1);
   const dry: RGB = jitter([168, 150, 96], rng, 0.1);
-  const patches = fbm(W, H, rng, { cell: W * 0.3, octaves: 4 });
-  const detail = fbm(W, H, rng, { cell: 64, octaves: 7, gain: 0.7 });
-  const blades = fbm(W, H, rng, { cell: 3, aspect: 5, octaves: 2, gain: 0.5 });
+  const patches = fbm(W, H, rng, { cell: W * 0.3, octaves: 4 }, gMin, H);
+  const detail = fbm(W, H, rng, { cell: 64, octaves: 7, gain: 0.7 }, gMin, H);
+  const blades = fbm(W, H, rng, { cell: 3, aspect: 5, octaves: 2, gain: 0.5 }, gMin, H);
   const roughness = rng.range(0.25, 0.5);
   paintBelow(c, groundTop, (x, y, i, out) => {
     const near = clamp01((y - groundTop[x]) / (H - groundTop[x] + 1));
@@ -744,9 +768,10 @@ function sceneTown(c: Canvas, rng: Rng): void {
   // Street and pavement.
   const asphalt: RGB = jitter([92, 92, 96], rng, 0.12);
   const curb = street + H * rng.range(0.03, 0.06);
+  const paving: RGB = jitter([168, 162, 150], rng, 0.06);
   paint(c, [0, street - 1, W, H], rectCov(-1, street, W + 1, H + 1), (_x, y, i, out) => {
     const pave = y < curb;
-    const base: RGB = pave ? [168, 162, 150] : asphalt;
+    const base = pave ? paving : asphalt;
     const k = (pave ? 1 : 0.85 + 0.3 * ((y - curb) / (H - curb + 1))) * (1 + 0.08 * plaster[i] + 0.12 * fine[i]);
     out[0] = base[0] * k;
     out[1] = base[1] * k;
@@ -810,6 +835,8 @@ function sceneTown(c: Canvas, rng: Rng): void {
     const wh = Math.round(cellH * rng.range(0.45, 0.7));
     const frame = scale(wall, rng.chance(0.5) ? 1.18 : 0.55);
     const shutters = rng.chance(0.35);
+    const litHi: RGB = [230, 200, 130];
+    const litLo: RGB = [190, 150, 90];
     const shutterColor: RGB = jitter(rng.pick<RGB>([[60, 96, 70], [70, 90, 120], [120, 70, 50]]), rng, 0.1);
     const wx0 = lightFromLeft ? x0 : x0 + side;
     for (let r = 0; r < rows; r++) {
@@ -823,7 +850,7 @@ function sceneTown(c: Canvas, rng: Rng): void {
           // Glass reflects a darkened sky, brighter at the top.
           const t = (py - ay) / wh;
           const n = 1 + 0.05 * fine[i];
-          if (lit) mixTo(out, [230, 200, 130], [190, 150, 90], t, n);
+          if (lit) mixTo(out, litHi, litLo, t, n);
           else mixTo(out, sky.horizonColor, sky.zenith, t, 0.45 * n);
         });
         // Mullion.
@@ -903,7 +930,7 @@ function sceneStillLife(c: Canvas, rng: Rng): void {
     const frameColor: RGB = jitter(rng.pick<RGB>([[120, 90, 40], [40, 30, 24], [200, 180, 120]]), rng, 0.1);
     paint(c, [fx, fy, fx + fw, fy + fh], rectCov(fx, fy, fx + fw, fy + fh), frameColor);
     const b = Math.max(6, fw * 0.07);
-    const art = fbm(W, H, rng, { cell: fw * 0.4, octaves: 6, gain: 0.6 });
+    const art = fbm(W, H, rng, { cell: fw * 0.4, octaves: 6, gain: 0.6 }, fy, fy + fh);
     const a1 = jitter([60, 90, 120], rng, 0.3);
     const a2 = jitter([200, 170, 110], rng, 0.3);
     paint(c, [fx + b, fy + b, fx + fw - b, fy + fh - b], rectCov(fx + b, fy + b, fx + fw - b, fy + fh - b), (_x, _y, i, out) => {
@@ -921,8 +948,8 @@ function sceneStillLife(c: Canvas, rng: Rng): void {
   const wood = rng.chance(0.6);
   const edge = new Float32Array(W).fill(tableY);
   if (wood) {
-    const warp = fbm(W, H, rng, { cell: 160, aspect: 0.3, octaves: 4 });
-    const grain = fbm(W, H, rng, { cell: 240, aspect: 0.012, octaves: 5, gain: 0.7, minCell: 0.5 });
+    const warp = fbm(W, H, rng, { cell: 160, aspect: 0.3, octaves: 4 }, tableY, H);
+    const grain = fbm(W, H, rng, { cell: 240, aspect: 0.012, octaves: 5, gain: 0.7, minCell: 0.5 }, tableY, H);
     const dark: RGB = jitter([92, 56, 30], rng, 0.15);
     const lite: RGB = jitter([176, 124, 76], rng, 0.12);
     const freq = rng.range(0.15, 0.35);
@@ -933,7 +960,7 @@ function sceneStillLife(c: Canvas, rng: Rng): void {
       mixTo(out, dark, lite, t, k);
     });
   } else {
-    const folds = fbm(W, H, rng, { cell: W * 0.25, aspect: 2.5, octaves: 4 });
+    const folds = fbm(W, H, rng, { cell: W * 0.25, aspect: 2.5, octaves: 4 }, tableY, H);
     const cloth: RGB = jitter(rng.pick<RGB>([[236, 234, 226], [200, 60, 50], [60, 80, 130], [220, 200, 150]]), rng, 0.05);
     paintBelow(c, edge, (_x, _y, i, out) => {
       const k = 0.88 + 0.5 * folds[i];
@@ -1055,14 +1082,21 @@ function sceneSeascape(c: Canvas, rng: Rng): void {
   }
   const deep: RGB = jitter([20, 60, 96], rng, 0.15);
   const far = mix(deep, sky.horizonColor, 0.45);
-  const waves = fbm(W, H, rng, { cell: 90, aspect: 0.12, octaves: 7, gain: 0.62, minCell: 0.7 });
   const sandTop = new Float32Array(W);
   const shore = H * rng.range(0.75, 0.95);
   const sn = fbm1(W, rng, W * 0.4, 6);
   const slope = rng.range(-0.1, 0.1) * H;
-  for (let x = 0; x < W; x++) sandTop[x] = shore + sn[x] * H * 0.05 + slope * (x / W - 0.5);
+  let sMin = H;
+  let sMax = 0;
+  for (let x = 0; x < W; x++) {
+    sandTop[x] = shore + sn[x] * H * 0.05 + slope * (x / W - 0.5);
+    sMin = Math.min(sMin, sandTop[x]);
+    sMax = Math.max(sMax, sandTop[x]);
+  }
+  const seaEnd = Math.min(H, Math.ceil(sMax) + 1);
+  const waves = fbm(W, H, rng, { cell: 90, aspect: 0.12, octaves: 7, gain: 0.62, minCell: 0.7 }, horizon, seaEnd);
   const d = c.data;
-  for (let y = horizon; y < H; y++) {
+  for (let y = horizon; y < seaEnd; y++) {
     const depth = (y - horizon) / (H - horizon);
     const col = mix(far, deep, Math.sqrt(depth));
     const amp = 0.1 + 0.5 * depth;
@@ -1099,10 +1133,10 @@ function sceneSeascape(c: Canvas, rng: Rng): void {
     paint(c, [mast - 2, by - size * 0.2 - sailH - 2, mast + 2, by - size * 0.2], rectCov(mast - 0.8, by - size * 0.2 - sailH, mast + 0.8, by - size * 0.2), [50, 44, 40]);
   }
   // Foam line and beach.
-  const foam = fbm(W, H, rng, { cell: 30, aspect: 0.3, octaves: 5, gain: 0.6 });
-  const grit = fbm(W, H, rng, { cell: 1.5, octaves: 1 });
+  const foam = fbm(W, H, rng, { cell: 30, aspect: 0.3, octaves: 5, gain: 0.6 }, sMin - 14, H);
+  const grit = fbm(W, H, rng, { cell: 1.5, octaves: 1 }, sMin, H);
   const sand: RGB = jitter([214, 194, 156], rng, 0.08);
-  paint(c, [0, Math.min(...sandTop) - 14, W, H], (px, py) => {
+  paint(c, [0, sMin - 14, W, seaEnd + 1], (px, py) => {
     const t = sandTop[Math.min(W - 1, Math.floor(px))];
     const dd = py - t + 8;
     return dd < 0 ? 0 : clamp01(smoothstep(0, 6, dd) * (0.6 + foam[Math.floor(py) * W + Math.floor(px)]));
@@ -1244,7 +1278,7 @@ function finish(c: Canvas, grainSeed: number, rng: Rng): Uint8Array {
   const d = c.data;
   const out = new Uint8ClampedArray(W * H * 3);
   const vignette = rng.range(0.05, 0.3);
-  const sigma = rng.range(0.8, 2);
+  const sigma = rng.range(0.6, 1.6);
   const chroma = sigma * 0.35;
   const exposure = rng.range(0.94, 1.06);
   const cx = W / 2;

@@ -11,7 +11,7 @@ import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../io/decode.js';
 import { chooseLayout, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
-import { createStrategyHost, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
+import { createStrategyHost, STRATEGIES, type Isolation, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 import { DEFAULT_TILE_SIZE, planTiles, type Tile } from '../tiling/plan.js';
 import { PAGE } from '../wasm/abi.js';
@@ -28,8 +28,10 @@ export interface SessionOptions {
   filter: string | FilterModule;
   /** Filter params by name; strings are parsed (CLI), numbers taken as is. Defaults from the manifest. */
   params?: ParamInput;
-  /** `shared` (default when the filter supports it) or `copy`. */
+  /** `shared` (default when the filter supports it), `copy`, `pipe` or `disk`. */
   strategy?: StrategyName;
+  /** `copy` only: `pooled` (one instance per worker) or `instance` (a fresh instance per tile). @defaultValue 'pooled' */
+  isolation?: Isolation;
   /** Threads filtering tiles: 1 runs inline on the calling thread. @defaultValue os.availableParallelism() */
   workers?: number;
   /** Tile edge in pixels (≥ 1). @defaultValue 256 */
@@ -117,13 +119,26 @@ export class Session {
     checkInt('maxPixels', this.maxPixels, 1);
     checkInt('filterMemoryMb', filterMemoryMb, 1);
     this.strategy = options.strategy ?? (this.filter.shared ? 'shared' : 'copy');
-    if (this.strategy !== 'shared' && this.strategy !== 'copy') {
-      throw new TesseraError(ErrorCode.Usage, `unknown strategy "${String(this.strategy)}"; valid strategies: copy, shared`);
+    if (!STRATEGIES.includes(this.strategy)) {
+      throw new TesseraError(ErrorCode.Usage, `unknown strategy "${String(this.strategy)}"; valid strategies: ${STRATEGIES.join(', ')}`);
+    }
+    const isolation = options.isolation ?? 'pooled';
+    if (isolation !== 'pooled' && isolation !== 'instance') {
+      throw new TesseraError(ErrorCode.Usage, `unknown isolation "${String(isolation)}"; valid: pooled, instance`);
+    }
+    if (isolation === 'instance' && this.strategy !== 'copy') {
+      throw new TesseraError(ErrorCode.Usage, `--isolation instance applies to the copy strategy only, not ${this.strategy}`);
     }
     if (this.strategy === 'shared' && !this.filter.shared) {
       throw new TesseraError(
         ErrorCode.Usage,
         `filter ${this.filter.name} cannot use the shared strategy: its module does not import a shared env.memory; use --strategy copy`,
+      );
+    }
+    if ((this.strategy === 'pipe' || this.strategy === 'disk') && !this.filter.command) {
+      throw new TesseraError(
+        ErrorCode.Usage,
+        `filter ${this.filter.name} has no WASI command form (${this.filter.builtin ? `${this.filter.name}.wasi.wasm` : 'FILE.wasi.wasm next to FILE.wasm'}) for the ${this.strategy} strategy; build it with scripts/build-filters.mjs`,
       );
     }
     this.params = resolveParams(this.filter.manifest, options.params);
@@ -135,10 +150,12 @@ export class Session {
       filterName: this.filter.builtin ? this.filter.name : this.filter.source,
       variant,
       maxMemoryPages: Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE),
+      isolation,
       params: this.params,
       halo: this.halo,
     };
     if (this.strategy === 'shared') init.sharedMemory = createFilterMemory(variant);
+    if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
     this.executor = createExecutor(init, this.workers);
   }

@@ -53,19 +53,28 @@ export class CopyHost implements StrategyHost {
   async close(): Promise<void> {}
 }
 
-/** Thread side of `copy`: one pooled instance, its memory grown to fit the largest tile seen. */
+/**
+ * Thread side of `copy`: one pooled instance whose memory grows to fit the largest
+ * tile seen, or with `isolation: 'instance'` a fresh instance and memory per tile.
+ */
 export class CopyTileRunner implements TileRunner {
   private instance: FilterInstance;
 
   constructor(private readonly init: RunnerInit) {
-    const { variant, maxMemoryPages } = init;
-    this.instance = instantiateFilter(variant, variant.memory === 'exported' ? undefined : createFilterMemory(variant, maxMemoryPages));
+    this.instance = this.instantiate();
+  }
+
+  private instantiate(): FilterInstance {
+    const { variant, maxMemoryPages } = this.init;
+    return instantiateFilter(variant, variant.memory === 'exported' ? undefined : createFilterMemory(variant, maxMemoryPages));
   }
 
   run(task: TileTask): TileTimings {
     const { halo, params } = this.init;
     const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
     const { width, height } = task;
+    const t0 = performance.now();
+    if (this.init.isolation === 'instance') this.instance = this.instantiate();
     const { exports, memory } = this.instance;
     const inStride = align16((width + 2 * halo) * 4);
     const inRows = height + 2 * halo;
@@ -75,8 +84,6 @@ export class CopyTileRunner implements TileRunner {
     const scratchPtr = align16(dstPtr + outStride * height);
     const end = scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3);
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-
-    const t0 = performance.now();
     const mem = new Uint8Array(memory.buffer);
     const src = new Uint8Array(task.src!);
     const rowBytes = (width + 2 * halo) * 4;

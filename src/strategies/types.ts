@@ -1,10 +1,18 @@
 import type { FilterVariant } from '../wasm/filter-module.js';
 
-/** How pixels reach the filter. */
-export type StrategyName = 'copy' | 'shared';
+/**
+ * How pixels reach the filter, from the reference's naive rung up:
+ * `disk` (PNG files, a process per tile), `pipe` (frames through long-lived
+ * processes), `copy` (raw bytes copied into a pooled instance), `shared` (zero-copy
+ * shared memory).
+ */
+export type StrategyName = 'disk' | 'pipe' | 'copy' | 'shared';
 
 /** Every strategy, in ladder order. */
-export const STRATEGIES: readonly StrategyName[] = ['copy', 'shared'];
+export const STRATEGIES: readonly StrategyName[] = ['disk', 'pipe', 'copy', 'shared'];
+
+/** `copy` isolation: one instance per worker, or a fresh instance (a fresh sandbox) per tile. */
+export type Isolation = 'pooled' | 'instance';
 
 /** Time spent on one tile, per stage, in milliseconds of the thread that ran it. */
 export interface TileTimings {
@@ -26,6 +34,10 @@ export interface RunnerInit {
   variant: FilterVariant;
   /** The image memory of the `shared` strategy. */
   sharedMemory?: WebAssembly.Memory;
+  /** Path of the WASI command form (`pipe`, `disk`). */
+  commandPath?: string;
+  /** `copy` only. @defaultValue 'pooled' */
+  isolation?: Isolation;
   /** Cap on each private filter memory, in pages (`copy`). */
   maxMemoryPages: number;
   /** i32 params p0..p3. */

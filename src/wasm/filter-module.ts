@@ -37,6 +37,8 @@ export interface FilterModule {
   plain: FilterVariant;
   /** For the shared strategy: imports a shared memory (absent when the module cannot share). */
   shared: FilterVariant | undefined;
+  /** Path of the WASI command form, for the `pipe` and `disk` strategies (absent when not built). */
+  command: string | undefined;
 }
 
 /** The exports tessera calls, typed. */
@@ -221,6 +223,10 @@ function checkInstance(variant: FilterVariant, source: string): void {
   if (abi !== ABI_VERSION) invalid(source, `tessera_abi() returned ${abi}; this tessera implements ABI ${ABI_VERSION}`);
 }
 
+function existingFile(path: string): string | undefined {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ? path : undefined;
+}
+
 function loadFile(path: string): FilterModule {
   const source = resolve(path);
   let bytes: Uint8Array;
@@ -239,6 +245,7 @@ function loadFile(path: string): FilterModule {
     builtin: false,
     plain: variant,
     shared: variant.memory === 'imported-shared' ? variant : undefined,
+    command: existingFile(source.replace(/(\.shared)?\.wasm$/, '.wasi.wasm')),
   };
 }
 
@@ -247,7 +254,7 @@ function loadBuiltin(name: string): FilterModule {
   const plain = compileVariant(read(''), `built-in filter ${name}`);
   const shared = compileVariant(read('.shared'), `built-in filter ${name}`);
   const manifest = readManifest(plain, `built-in filter ${name}`, name);
-  return { name, manifest, source: 'built-in', builtin: true, plain, shared };
+  return { name, manifest, source: 'built-in', builtin: true, plain, shared, command: existingFile(resolve(BUILTIN_DIR, `${name}.wasi.wasm`)) };
 }
 
 const loaded = new Map<string, FilterModule>();
