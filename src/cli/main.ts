@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { errorMessage, isUsageError } from '../errors.js';
+import { benchCommand } from './bench.js';
 import { datasetCommand } from './dataset.js';
 import { filtersCommand } from './filters.js';
 import { runCommand } from './run.js';
@@ -19,6 +20,7 @@ function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(runCommand())
     .addCommand(filtersCommand())
+    .addCommand(benchCommand())
     .addCommand(datasetCommand())
     .addHelpText(
       'after',
@@ -26,7 +28,8 @@ function program(): Command {
 Start here:
   $ tessera filters                                  what filters exist, their params
   $ tessera dataset synth --out photos               a Kodak-shaped test set
-  $ tessera run --filter gaussian-blur --param sigma=2 --input photos --output out`,
+  $ tessera run --filter gaussian-blur --param sigma=2 --input photos --output out
+  $ tessera bench                                    the strategy ladder and the peers, measured`,
     );
   const exitOverride = (cmd: Command) => {
     cmd.exitOverride();

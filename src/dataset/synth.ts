@@ -25,7 +25,7 @@ export interface SynthOptions {
   outDir: string;
   /** Number of images (default 24, the size of the Kodak set). */
   count?: number;
-  /** Seed of the set (an integer, default 1); the same seed gives the same files. */
+  /** Seed of the set (an integer, taken modulo 2^32; default 1); the same seed gives the same files. */
   seed?: number;
   /** Called after each image has been written, in index order. */
   onImage?: (file: string, index: number, count: number) => void;
@@ -197,6 +197,45 @@ function jitter(c: RGB, rng: Rng, amount: number): RGB {
 }
 
 // ---------------------------------------------------------------------------
+// Scratch memory
+
+/**
+ * Free lists of large zero-filled scratch arrays, reused between the images of a
+ * set: allocating ~20 MB of typed arrays per image costs more in GC than filling
+ * old ones with zeros.
+ */
+class Pool {
+  private readonly free = new Map<number, Float32Array[]>();
+  private used: Float32Array[] = [];
+
+  take(n: number): Float32Array {
+    const a = this.free.get(n)?.pop();
+    if (a) a.fill(0);
+    const b = a ?? new Float32Array(n);
+    this.used.push(b);
+    return b;
+  }
+
+  /** Makes everything taken since the last call available again. */
+  recycle(): void {
+    for (const a of this.used) {
+      const list = this.free.get(a.length);
+      if (list) list.push(a);
+      else this.free.set(a.length, [a]);
+    }
+    this.used = [];
+  }
+}
+
+/** The pool of the image being rendered (rendering is synchronous, one image at a time). */
+let currentPool: Pool | undefined;
+
+/** A zero-filled array, from the current pool if large. */
+function scratch(n: number): Float32Array {
+  return currentPool && n >= 65536 ? currentPool.take(n) : new Float32Array(n);
+}
+
+// ---------------------------------------------------------------------------
 // Noise fields
 
 /**
@@ -221,7 +260,17 @@ function addValueNoise(
   const gh = Math.floor((y1 - 1) / cellY + offY) + 2 - j0;
   const lat = new Float32Array(gw * gh);
   const k = (2 * amp) / 4294967296;
-  for (let i = 0; i < lat.length; i++) lat[i] = rng.u32() * k - amp;
+  const salt = rng.u32() | 0;
+  for (let i = 0; i < lat.length; i++) {
+    // lowbias32 of (i + salt), inlined: much cheaper than a PRNG call per value.
+    let x = (i + salt) | 0;
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x7feb352d);
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x846ca68b);
+    x ^= x >>> 16;
+    lat[i] = (x >>> 0) * k - amp;
+  }
   const ix = new Int32Array(w);
   const tx = new Float32Array(w);
   for (let x = 0; x < w; x++) {
@@ -298,7 +347,7 @@ const COARSE = 4;
  * part of the image only.
  */
 function fbm(w: number, h: number, rng: Rng, o: FbmOptions, y0 = 0, y1 = h): Float32Array {
-  const out = new Float32Array(w * h);
+  const out = scratch(w * h);
   y0 = Math.max(0, Math.min(h, Math.floor(y0)));
   y1 = Math.max(y0, Math.min(h, Math.ceil(y1)));
   if (y1 === y0) return out;
@@ -323,7 +372,7 @@ function fbm(w: number, h: number, rng: Rng, o: FbmOptions, y0 = 0, y1 = h): Flo
     const sw = Math.floor((w - 1) / COARSE) + 2;
     const sy0 = Math.floor(y0 / COARSE);
     const sy1 = Math.floor((y1 - 1) / COARSE) + 2;
-    const small = new Float32Array(sw * sy1);
+    const small = scratch(sw * sy1);
     for (const q of coarse) addValueNoise(small, sw, sy0, sy1, q.cx / COARSE, q.cy / COARSE, q.amp / total, rng);
     addUpsampled(out, w, y0, y1, small, sw, COARSE);
   }
@@ -349,12 +398,15 @@ class Canvas {
     readonly width: number,
     readonly height: number,
   ) {
-    this.data = new Float32Array(width * height * 3);
+    this.data = scratch(width * height * 3);
   }
 }
 
-/** Coverage of the pixel centred on (px, py), 0–1. */
-type Coverage = (px: number, py: number) => number;
+/**
+ * Writes the coverage (0–1) of pixels x0..x1-1 of row y into out[0..x1-x0). A row
+ * at a time: per-pixel calls returning fractions would box a heap number each.
+ */
+type Coverage = (y: number, x0: number, x1: number, out: Float32Array) => void;
 /** Colour of pixel (x, y) — `i` is y·width + x — written into `out`. */
 type Shader = (x: number, y: number, i: number, out: RGB) => void;
 
@@ -373,9 +425,11 @@ function paint(
   const d = c.data;
   const col: RGB = Array.isArray(shader) ? [shader[0], shader[1], shader[2]] : [0, 0, 0];
   const fn = Array.isArray(shader) ? undefined : shader;
+  const cov = new Float32Array(Math.max(0, x1 - x0));
   for (let y = y0; y < y1; y++) {
+    coverage(y, x0, x1, cov);
     for (let x = x0; x < x1; x++) {
-      const a = coverage(x + 0.5, y + 0.5) * opacity;
+      const a = cov[x - x0] * opacity;
       if (a <= 0) continue;
       const i = y * c.width + x;
       if (fn) fn(x, y, i, col);
@@ -406,32 +460,57 @@ function paintBelow(c: Canvas, top: Float32Array, shader: Shader, bottom = c.hei
 }
 
 /** Axis-aligned rectangle, exact area coverage. */
-function rectCov(x0: number, y0: number, x1: number, y1: number): Coverage {
-  return (px, py) => {
-    const ox = Math.min(px + 0.5, x1) - Math.max(px - 0.5, x0);
-    const oy = Math.min(py + 0.5, y1) - Math.max(py - 0.5, y0);
-    return ox <= 0 || oy <= 0 ? 0 : Math.min(ox, 1) * Math.min(oy, 1);
+function rectCov(rx0: number, ry0: number, rx1: number, ry1: number): Coverage {
+  return (y, x0, x1, out) => {
+    const oy = Math.min(y + 1, ry1) - Math.max(y, ry0);
+    for (let x = x0; x < x1; x++) {
+      const ox = Math.min(x + 1, rx1) - Math.max(x, rx0);
+      out[x - x0] = ox <= 0 || oy <= 0 ? 0 : Math.min(ox, 1) * Math.min(oy, 1);
+    }
   };
 }
 
-/** Rotated ellipse; `soft` is the edge width in pixels (1 ≈ anti-aliased, larger is blurred). */
-function ellipseCov(cx: number, cy: number, rx: number, ry: number, angle: number, soft = 1): Coverage {
+/**
+ * Optional raggedness of a shape's outline: the edge moves by `amount × field[i]`
+ * pixels (field values roughly in [-1, 1], indexed y·width + x).
+ */
+interface Ragged {
+  field: Float32Array;
+  width: number;
+  amount: number;
+}
+
+/**
+ * Rotated ellipse; `soft` is the edge width in pixels (1 ≈ anti-aliased, larger is
+ * blurred). The signed distance is the first-order estimate (1 − q) / |∇q|.
+ */
+function ellipseCov(cx: number, cy: number, rx: number, ry: number, angle: number, soft = 1, ragged?: Ragged): Coverage {
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
-  // Beyond the ellipse grown by `soft + 1` pixels the coverage is 0.
-  const ox = rx / (rx + soft + 1);
-  const oy = ry / (ry + soft + 1);
-  return (px, py) => {
-    const dx = px - cx;
-    const dy = py - cy;
-    const u = (dx * cos + dy * sin) / rx;
-    const v = (dy * cos - dx * sin) / ry;
-    if ((u * ox) * (u * ox) + (v * oy) * (v * oy) > 1) return 0;
-    const q = u * u + v * v;
-    const gx = u / rx;
-    const gy = v / ry;
-    const grad = 2 * Math.sqrt(gx * gx + gy * gy) + 1e-9;
-    return clamp01(0.5 + (1 - q) / grad / soft);
+  const field = ragged?.field;
+  const fw = ragged?.width ?? 0;
+  const amount = ragged?.amount ?? 0;
+  // Beyond the ellipse grown by this many pixels the coverage is 0.
+  const margin = soft + 1 + 2 * amount;
+  const ox = rx / (rx + margin);
+  const oy = ry / (ry + margin);
+  return (y, x0, x1, out) => {
+    const dy = y + 0.5 - cy;
+    for (let x = x0; x < x1; x++) {
+      const dx = x + 0.5 - cx;
+      const u = (dx * cos + dy * sin) / rx;
+      const v = (dy * cos - dx * sin) / ry;
+      if (u * ox * (u * ox) + v * oy * (v * oy) > 1) {
+        out[x - x0] = 0;
+        continue;
+      }
+      const q = u * u + v * v;
+      const gx = u / rx;
+      const gy = v / ry;
+      let sd = (1 - q) / (2 * Math.sqrt(gx * gx + gy * gy) + 1e-9);
+      if (field) sd += field[y * fw + x] * amount;
+      out[x - x0] = clamp01(0.5 + sd / soft);
+    }
   };
 }
 
@@ -440,8 +519,8 @@ function ellipseBox(cx: number, cy: number, rx: number, ry: number, soft = 1): [
   return [cx - r, cy - r, cx + r, cy + r];
 }
 
-/** Convex polygon (either winding); `soft` as for {@link ellipseCov}. */
-function polygonCov(pts: readonly [number, number][], soft = 1): Coverage {
+/** Convex polygon (either winding); `soft` and `ragged` as for {@link ellipseCov}. */
+function polygonCov(pts: readonly [number, number][], soft = 1, ragged?: Ragged): Coverage {
   const n = pts.length;
   let area = 0;
   for (let k = 0; k < n; k++) {
@@ -450,23 +529,33 @@ function polygonCov(pts: readonly [number, number][], soft = 1): Coverage {
     area += ax * by - bx * ay;
   }
   const sign = area >= 0 ? 1 : -1;
-  const edges: [number, number, number][] = [];
+  // Inward unit normal and offset of each edge (for positive area, inside is to the left).
+  const edges = new Float64Array(3 * n);
   for (let k = 0; k < n; k++) {
     const [ax, ay] = pts[k];
     const [bx, by] = pts[(k + 1) % n];
     const len = Math.hypot(bx - ax, by - ay) || 1;
-    // Inward unit normal (for positive area, inside is to the left).
     const nx = (-(by - ay) / len) * sign;
     const ny = ((bx - ax) / len) * sign;
-    edges.push([nx, ny, -(nx * ax + ny * ay)]);
+    edges[3 * k] = nx;
+    edges[3 * k + 1] = ny;
+    edges[3 * k + 2] = -(nx * ax + ny * ay);
   }
-  return (px, py) => {
-    let dmin = Infinity;
-    for (const [nx, ny, c0] of edges) {
-      const dist = nx * px + ny * py + c0;
-      if (dist < dmin) dmin = dist;
+  const field = ragged?.field;
+  const fw = ragged?.width ?? 0;
+  const amount = ragged?.amount ?? 0;
+  return (y, x0, x1, out) => {
+    const py = y + 0.5;
+    for (let x = x0; x < x1; x++) {
+      const px = x + 0.5;
+      let sd = Infinity;
+      for (let k = 0; k < 3 * n; k += 3) {
+        const dd = edges[k] * px + edges[k + 1] * py + edges[k + 2];
+        if (dd < sd) sd = dd;
+      }
+      if (field) sd += field[y * fw + x] * amount;
+      out[x - x0] = clamp01(0.5 + sd / soft);
     }
-    return clamp01(0.5 + dmin / soft);
   };
 }
 
@@ -592,9 +681,11 @@ function paintSky(c: Canvas, rng: Rng, horizon: number, cloudiness: number): Sky
 function paintSun(c: Canvas, sky: Sky, r: number): void {
   const glowR = r * 6;
   const warm: RGB = [255, 240, 205];
-  paint(c, ellipseBox(sky.sunX, sky.sunY, glowR, glowR), (px, py) => {
-    const dd = dist(px - sky.sunX, py - sky.sunY) / glowR;
-    return dd >= 1 ? 0 : (1 - dd) * (1 - dd) * 0.55;
+  paint(c, ellipseBox(sky.sunX, sky.sunY, glowR, glowR), (y, x0, x1, out) => {
+    for (let x = x0; x < x1; x++) {
+      const dd = dist(x + 0.5 - sky.sunX, y + 0.5 - sky.sunY) / glowR;
+      out[x - x0] = dd >= 1 ? 0 : (1 - dd) * (1 - dd) * 0.55;
+    }
   }, warm);
   paint(c, ellipseBox(sky.sunX, sky.sunY, r, r), ellipseCov(sky.sunX, sky.sunY, r, r, 0, 1.5), [255, 250, 235]);
 }
@@ -605,6 +696,7 @@ function paintMountains(c: Canvas, rng: Rng, sky: Sky, baseline: number, layers:
   const H = c.height;
   const rock = jitter(rng.pick<RGB>([[84, 92, 88], [96, 84, 74], [66, 80, 70], [104, 100, 110]]), rng, 0.1);
   const tex = fbm(W, H, rng, { cell: 96, octaves: 7, gain: 0.6 }, baseline - 0.45 * H, bottom);
+  const lightLeft = sky.sunX < W / 2;
   for (let k = 0; k < layers; k++) {
     const near = (k + 1) / layers;
     const amp = H * rng.range(0.08, 0.22) * (1.2 - 0.5 * near);
@@ -615,22 +707,24 @@ function paintMountains(c: Canvas, rng: Rng, sky: Sky, baseline: number, layers:
     const haze = 0.8 * (1 - near) + 0.12;
     const col = mix(scale(rock, 0.55 + 0.45 * near), sky.horizonColor, haze);
     const texAmp = 0.06 + 0.3 * near * near;
-    const snow = k === 0 && rng.chance(0.4) ? base - amp * 0.95 : -Infinity;
+    const snow = k === 0 && rng.chance(0.4) ? base - amp * rng.range(0.7, 1) : -Infinity;
+    const snowCol = mix([236, 240, 246], sky.horizonColor, haze * 0.5);
+    const bump = (0.8 + 2.5 * near) * (lightLeft ? 1 : -1);
     for (let x = 0; x < W; x++) top[x] = Math.max(top[x], baseline - 0.45 * H);
     paintBelow(c, top, (x, y, i, out) => {
-      const slope = (top[Math.min(W - 1, x + 4)] - top[Math.max(0, x - 4)]) / 8;
-      const lit = 1 + clamp01(0.5 + slope * 0.5) * 0.25 - 0.12;
+      // Relief lighting from the texture's horizontal gradient, plus the ridge's
+      // slope near the crest (fading further down the face).
+      const below = y - top[x];
+      const slope = (top[Math.min(W - 1, x + 3)] - top[Math.max(0, x - 3)]) / 6;
+      const grad = x > 0 && x + 1 < W ? tex[i + 1] - tex[i - 1] : 0;
+      const crest = 1 / (1 + below / (0.15 * amp + 2));
+      const lit = 1 + bump * grad * 1.5 + (lightLeft ? -0.12 : 0.12) * Math.max(-1, Math.min(1, slope)) * crest;
       let k2 = lit * (1 + texAmp * tex[i]);
-      k2 *= 1 - 0.15 * clamp01((y - top[x]) / (amp + 1));
-      if (y < snow + tex[i] * amp * 0.25) {
-        out[0] = 235 * k2;
-        out[1] = 238 * k2;
-        out[2] = 242 * k2;
-        return;
-      }
-      out[0] = col[0] * k2;
-      out[1] = col[1] * k2;
-      out[2] = col[2] * k2;
+      k2 *= 1 - 0.15 * clamp01(below / (amp + 1));
+      const cc = y < snow + tex[i] * amp * 0.6 ? snowCol : col;
+      out[0] = cc[0] * k2;
+      out[1] = cc[1] * k2;
+      out[2] = cc[2] * k2;
     }, Math.min(H, Math.ceil(bottom)));
   }
 }
@@ -654,19 +748,14 @@ function paintTree(c: Canvas, rng: Rng, x: number, ground: number, size: number,
     const ccy = conifer ? ground - trunkH * 0.4 - size * 0.55 : ground - trunkH - rng.range(0.05, 0.45) * size;
     const rx = conifer ? size * 0.28 : size * rng.range(0.25, 0.42);
     const ry = conifer ? size * 0.7 : rx * rng.range(0.75, 1.05);
+    // Ragged outline: the foliage texture pushes the edge in and out.
+    const ragged: Ragged = { field: foliage, width: c.width, amount: Math.max(1.5, Math.min(rx, ry) * 0.2) * 2 };
     const cov = conifer
-      ? polygonCov([[ccx, ccy - ry], [ccx + rx, ccy + ry], [ccx - rx, ccy + ry]], 1)
-      : ellipseCov(ccx, ccy, rx, ry, 0, 1);
-    const box: [number, number, number, number] = [ccx - rx - 2, ccy - ry - 2, ccx + rx + 2, ccy + ry + 2];
-    paint(c, box, (px, py) => {
-      // Ragged outline: the foliage texture eats into the edge.
-      const a = cov(px, py);
-      if (a <= 0) return 0;
-      const ix = Math.min(c.width - 1, Math.max(0, Math.floor(px)));
-      const iy = Math.min(c.height - 1, Math.max(0, Math.floor(py)));
-      const f = foliage[iy * c.width + ix];
-      return a >= 1 ? 1 : clamp01(a * 2 + f * 1.5 - 0.5);
-    }, (px, py, i, out) => {
+      ? polygonCov([[ccx, ccy - ry], [ccx + rx, ccy + ry], [ccx - rx, ccy + ry]], 1, ragged)
+      : ellipseCov(ccx, ccy, rx, ry, 0, 1, ragged);
+    const pad = ragged.amount + 2;
+    const box: [number, number, number, number] = [ccx - rx - pad, ccy - ry - pad, ccx + rx + pad, ccy + ry + pad];
+    paint(c, box, cov, (_x, py, i, out) => {
       const up = clamp01((ccy + ry - py) / (2 * ry));
       const k = (0.45 + 0.35 * up) * (1 + 0.75 * foliage[i]);
       out[0] = leaf[0] * k;
@@ -826,6 +915,12 @@ function sceneTown(c: Canvas, rng: Rng): void {
       const ch = Math.max(4, Math.round(bh * 0.04));
       paint(c, [x0 - 3, top - ch, x1 + 3, top + 1], rectCov(x0 - 3, top - ch, x1 + 3, top + 1), scale(wall, 0.7));
     }
+    // Door (painted after the windows, which keep clear of it).
+    const hasDoor = rng.chance(0.6) && bw > 60;
+    const dw = Math.round(rng.range(26, 40));
+    const dh = Math.round(Math.min(bh * 0.6, rng.range(55, 85)));
+    const dx = Math.round(x0 + side + rng.range(0.1, 0.7) * (bw - side - dw));
+    const door: RGB = jitter(rng.pick<RGB>([[76, 50, 36], [40, 60, 80], [110, 40, 36], [50, 50, 50]]), rng, 0.12);
     // Windows.
     const cols = Math.max(1, Math.round(bw / rng.range(38, 64)));
     const rows = Math.max(1, Math.round((bh - 30) / rng.range(50, 80)));
@@ -844,6 +939,8 @@ function sceneTown(c: Canvas, rng: Rng): void {
         const ax = Math.round(wx0 + k * cellW + (cellW - ww) / 2);
         const ay = Math.round(top + H * 0.03 + r * cellH + (cellH - wh) / 2);
         if (ay + wh > street - 4) continue;
+        const mx0 = shutters ? ww * 0.45 + 8 : 8;
+        if (hasDoor && ax - mx0 < dx + dw && ax + ww + mx0 > dx && ay + wh + 8 > street - dh) continue;
         paint(c, [ax - 3, ay - 3, ax + ww + 3, ay + wh + 3], rectCov(ax - 3, ay - 3, ax + ww + 3, ay + wh + 3), frame);
         const lit = rng.chance(0.15);
         paint(c, [ax, ay, ax + ww, ay + wh], rectCov(ax, ay, ax + ww, ay + wh), (_px, py, i, out) => {
@@ -863,12 +960,7 @@ function sceneTown(c: Canvas, rng: Rng): void {
         }
       }
     }
-    // Door.
-    if (rng.chance(0.6) && bw > 60) {
-      const dw = Math.round(rng.range(26, 40));
-      const dh = Math.round(Math.min(bh * 0.6, rng.range(55, 85)));
-      const dx = Math.round(x0 + side + rng.range(0.1, 0.7) * (bw - side - dw));
-      const door: RGB = jitter(rng.pick<RGB>([[76, 50, 36], [40, 60, 80], [110, 40, 36], [50, 50, 50]]), rng, 0.12);
+    if (hasDoor) {
       paint(c, [dx, street - dh, dx + dw, street], rectCov(dx, street - dh, dx + dw, street), (_px, _py, i, out) => {
         const k = 1 + 0.1 * plaster[i];
         out[0] = door[0] * k;
@@ -876,7 +968,7 @@ function sceneTown(c: Canvas, rng: Rng): void {
         out[2] = door[2] * k;
       });
     }
-    x = x1 + (rng.chance(0.3) ? rng.range(10, W * 0.08) : 0);
+    x = Math.max(x1, x + 1) + (rng.chance(0.3) ? rng.range(10, W * 0.08) : 0);
   }
 
   // Building shadows cast on the pavement, and poles.
@@ -1004,17 +1096,21 @@ function sceneStillLife(c: Canvas, rng: Rng): void {
       const band = jitter(rng.pick(CERAMIC), rng, 0.08);
       const b0 = rng.range(0.2, 0.7);
       const b1 = b0 + rng.range(0.05, 0.15);
-      const radius = (t: number): number => {
+      // Profile radius at each pixel row's centre.
+      const ry0 = Math.max(0, Math.floor(top));
+      const radius = new Float64Array(Math.max(0, Math.ceil(o.base) + 1 - ry0));
+      for (let k = 0; k < radius.length; k++) {
+        const t = (ry0 + k + 0.5 - top) / hgt;
         const bump = Math.exp(-((t - belly) * (t - belly)) / 0.08);
-        return r * (neck + (1 - neck) * bump) * (t > 0.95 ? 0.9 : 1);
-      };
-      paint(c, [o.x - r - 2, top - 2, o.x + r + 2, o.base + 1], (px, py) => {
-        if (py < top || py > o.base) return 0;
-        const rr = radius((py - top) / hgt);
-        return clamp01(rr - Math.abs(px - o.x) + 0.5) * clamp01(py - top + 0.5) * clamp01(o.base - py + 0.5);
+        radius[k] = r * (neck + (1 - neck) * bump) * (1 - 0.12 * smoothstep(0.85, 1, t));
+      }
+      paint(c, [o.x - r - 2, ry0, o.x + r + 2, ry0 + radius.length], (y, x0, x1, out) => {
+        const py = y + 0.5;
+        const vy = clamp01(py - top + 0.5) * clamp01(o.base - py + 0.5);
+        for (let x = x0; x < x1; x++) out[x - x0] = clamp01(radius[y - ry0] - Math.abs(x + 0.5 - o.x) + 0.5) * vy;
       }, (px, py, i, out) => {
-        const t = (py - top) / hgt;
-        const rr = radius(t);
+        const t = (py + 0.5 - top) / hgt;
+        const rr = radius[py - ry0];
         const u = Math.max(-1, Math.min(1, (px + 0.5 - o.x) / rr));
         const nz = Math.sqrt(1 - u * u);
         const lam = Math.max(0, u * light[0] + nz * light[2] * 0.8 + 0.2);
@@ -1136,10 +1232,11 @@ function sceneSeascape(c: Canvas, rng: Rng): void {
   const foam = fbm(W, H, rng, { cell: 30, aspect: 0.3, octaves: 5, gain: 0.6 }, sMin - 14, H);
   const grit = fbm(W, H, rng, { cell: 1.5, octaves: 1 }, sMin, H);
   const sand: RGB = jitter([214, 194, 156], rng, 0.08);
-  paint(c, [0, sMin - 14, W, seaEnd + 1], (px, py) => {
-    const t = sandTop[Math.min(W - 1, Math.floor(px))];
-    const dd = py - t + 8;
-    return dd < 0 ? 0 : clamp01(smoothstep(0, 6, dd) * (0.6 + foam[Math.floor(py) * W + Math.floor(px)]));
+  paint(c, [0, sMin - 14, W, seaEnd + 1], (y, x0, x1, out) => {
+    for (let x = x0; x < x1; x++) {
+      const dd = y + 0.5 - sandTop[x] + 8;
+      out[x - x0] = dd < 0 ? 0 : clamp01(smoothstep(0, 6, dd) * (0.6 + foam[y * W + x]));
+    }
   }, [240, 244, 244], 0.85);
   const wetWidth = H * rng.range(0.01, 0.03);
   paintBelow(c, sandTop, (x, y, i, out) => {
@@ -1257,6 +1354,11 @@ const SCENES = [sceneLandscape, sceneTown, sceneStillLife, sceneSeascape, sceneF
  * @param seed seed of the set (an integer)
  */
 export function renderSynthImage(spec: SynthImageSpec, index: number, seed: number): Uint8Array {
+  return render(spec, index, seed, undefined);
+}
+
+/** {@link renderSynthImage}, reusing scratch memory from `pool` when given. */
+function render(spec: SynthImageSpec, index: number, seed: number, pool: Pool | undefined): Uint8Array {
   const { width: W, height: H } = spec;
   if (!Number.isInteger(W) || !Number.isInteger(H) || W < 1 || H < 1) {
     throw new RangeError(`invalid image size ${W}x${H}`);
@@ -1265,10 +1367,17 @@ export function renderSynthImage(spec: SynthImageSpec, index: number, seed: numb
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   const s = seed >>> 0;
   const rng = new Rng(s, index);
-  const c = new Canvas(W, H);
-  const scene = SCENES[(index + (hash32(s) % SCENES.length)) % SCENES.length];
-  scene(c, rng);
-  return finish(c, hash32(s ^ hash32(index + 0x5bd1e995)), rng);
+  const outer = currentPool;
+  currentPool = pool ?? new Pool();
+  try {
+    const c = new Canvas(W, H);
+    const scene = SCENES[(index + (hash32(s) % SCENES.length)) % SCENES.length];
+    scene(c, rng);
+    return finish(c, hash32(s ^ hash32(index + 0x5bd1e995)), rng);
+  } finally {
+    currentPool.recycle();
+    currentPool = outer;
+  }
 }
 
 /** Vignette, exposure and film/sensor grain, then quantisation to 8 bits. */
@@ -1278,7 +1387,7 @@ function finish(c: Canvas, grainSeed: number, rng: Rng): Uint8Array {
   const d = c.data;
   const out = new Uint8ClampedArray(W * H * 3);
   const vignette = rng.range(0.05, 0.3);
-  const sigma = rng.range(0.6, 1.6);
+  const sigma = rng.range(0.5, 1.4);
   const chroma = sigma * 0.35;
   const exposure = rng.range(0.94, 1.06);
   const cx = W / 2;
@@ -1323,9 +1432,12 @@ function finish(c: Canvas, grainSeed: number, rng: Rng): Uint8Array {
 // ---------------------------------------------------------------------------
 // Writing files
 
+/** Distinguishes temporary files of concurrent writes from one process. */
+let tmpCounter = 0;
+
 /** Encodes and writes one PNG atomically (temporary name, then rename). */
 async function writePng(file: string, pixels: Uint8Array, width: number, height: number): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}-${++tmpCounter}.tmp`;
   try {
     await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toFile(tmp);
     await rename(tmp, file);
@@ -1353,6 +1465,7 @@ export async function generateSynthDataset(options: SynthOptions): Promise<strin
   const files = specs.map((s) => path.join(options.outDir, s.name));
   const maxInFlight = 3;
   const pending: Promise<void>[] = [];
+  const pool = new Pool();
   let done = 0;
   const settleOldest = async (): Promise<void> => {
     await pending.shift();
@@ -1362,7 +1475,7 @@ export async function generateSynthDataset(options: SynthOptions): Promise<strin
   try {
     for (let i = 0; i < count; i++) {
       const spec = specs[i];
-      const pixels = renderSynthImage(spec, i, seed);
+      const pixels = render(spec, i, seed, pool);
       const job = writePng(files[i], pixels, spec.width, spec.height);
       job.catch(() => undefined); // observed below; avoid unhandled-rejection noise meanwhile
       pending.push(job);

@@ -1,0 +1,353 @@
+/**
+ * `tessera bench`: the matrix filter × strategy × workers plus peers, each cell after
+ * warm-up and repeated, every output verified, on the same images in one process.
+ */
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { applyReference } from '../filters/apply-reference.js';
+import { decodeImage, type DecodedImage } from '../io/decode.js';
+import { ENCODE_OPTIONS } from '../io/encode.js';
+import { listInputs } from '../io/inputs.js';
+import { Session } from '../pipeline/session.js';
+import type { StrategyName } from '../strategies/types.js';
+import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
+import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
+import { builtinFilterNames, loadFilter } from '../wasm/filter-module.js';
+import { measureKernels } from './kernels.js';
+import { resolveParams } from '../wasm/params.js';
+import { defaultBenchDataset } from './dataset.js';
+import { machineInfo } from './machine.js';
+import { createPeer, PEER_NAMES, type Peer, type PeerFilter, type PeerName } from './peers/index.js';
+import { RssSampler } from './rss-sampler.js';
+import { median, medianIndex } from './stats.js';
+import type { BenchReport, BenchResult } from './types.js';
+
+/** Tessera rungs the bench knows: the strategies, plus `copy` with a fresh instance per tile. */
+export const BENCH_STRATEGIES = ['disk', 'pipe', 'copy', 'copy-instance', 'shared'] as const;
+export type BenchStrategy = (typeof BENCH_STRATEGIES)[number];
+
+/** Options of {@link runBench}. */
+export interface BenchOptions {
+  /** Folder of images; default: the synthetic Kodak-shaped set, generated on first use. */
+  input?: string;
+  /** @defaultValue ['grayscale', 'gaussian-blur'] */
+  filters?: string[];
+  /** Sigma of gaussian-blur for tessera and every peer. @defaultValue 2 */
+  sigma?: number;
+  /** @defaultValue every rung (`disk` for grayscale only: the reference's ladder is grayscale, and a run takes ~30 s) */
+  strategies?: BenchStrategy[];
+  /** @defaultValue [1, os.availableParallelism()] */
+  workers?: number[];
+  /** Timed runs per cell. @defaultValue 5 */
+  repeat?: number;
+  /** Untimed runs before them (the first is the cold run). @defaultValue 1 */
+  warmup?: number;
+  /** Timed runs of `disk` cells, which take ~100 ms per tile. @defaultValue 1 */
+  diskRepeat?: number;
+  /** @defaultValue every peer */
+  peers?: PeerName[];
+  /** Only the first `images` images of the input. */
+  images?: number;
+  tileSize?: number;
+  /** Called when a cell starts and when it ends. */
+  onCell?: (event: { label: string; index: number; total: number; result?: BenchResult; skipped?: string }) => void;
+}
+
+interface Dataset {
+  path: string;
+  files: string[];
+  decoded: Map<string, DecodedImage>;
+  megapixels: number;
+}
+
+function sigmaParams(filter: string, sigma: number): Record<string, number> {
+  return filter === 'gaussian-blur' ? { sigma } : {};
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/** Decodes every output of a run; compares with `expected` when given, returns the decoded pixels. */
+async function readOutputs(outDir: string, files: string[]): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  await Promise.all(
+    files.map(async (f) => {
+      try {
+        out.set(f, (await decodeImage(join(outDir, basename(f)))).data);
+      } catch {
+        // A missing or unreadable output makes the cell unverified.
+      }
+    }),
+  );
+  return out;
+}
+
+function allEqual(actual: Map<string, Uint8Array>, expected: Map<string, Uint8Array>, files: string[]): boolean {
+  return files.every((f) => {
+    const a = actual.get(f);
+    const e = expected.get(f);
+    return a !== undefined && e !== undefined && equalBytes(a, e);
+  });
+}
+
+function freshDir(root: string, name: string): string {
+  const dir = join(root, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function summarize(base: Omit<BenchResult, 'medianMs' | 'minMs' | 'maxMs' | 'mpxPerS' | 'runs'>, megapixels: number): BenchResult {
+  const s = base.samplesMs;
+  const med = median(s);
+  return {
+    ...base,
+    runs: s.length,
+    medianMs: med,
+    minMs: Math.min(...s),
+    maxMs: Math.max(...s),
+    mpxPerS: megapixels / (med / 1000),
+  };
+}
+
+async function benchTessera(
+  data: Dataset, filter: string, strategy: BenchStrategy, workers: number, options: Required<Pick<BenchOptions, 'sigma' | 'repeat' | 'warmup' | 'diskRepeat' | 'tileSize'>>,
+  expected: Map<string, Uint8Array>, scratch: string,
+): Promise<BenchResult> {
+  const isDisk = strategy === 'disk';
+  const repeat = isDisk ? Math.min(options.repeat, options.diskRepeat) : options.repeat;
+  const warmup = isDisk ? 0 : options.warmup;
+  const outDir = freshDir(scratch, `${filter}-${strategy}-${workers}`);
+  const rss = new RssSampler();
+  rss.start();
+  const t0 = performance.now();
+  const session = new Session({
+    filter,
+    params: sigmaParams(filter, options.sigma),
+    strategy: (strategy === 'copy-instance' ? 'copy' : strategy) as StrategyName,
+    isolation: strategy === 'copy-instance' ? 'instance' : 'pooled',
+    workers,
+    tileSize: options.tileSize,
+  });
+  let verified = true;
+  const samples: number[] = [];
+  const stages = [];
+  let coldMs = NaN;
+  let filterStage: BenchResult['filterStage'];
+  try {
+    for (let i = 0; i < warmup + repeat; i++) {
+      const summary = await session.run(data.files, outDir);
+      if (i === 0) coldMs = performance.now() - t0;
+      if (summary.failed > 0) throw new Error(summary.results.find((r) => r.error)!.error);
+      verified &&= allEqual(await readOutputs(outDir, data.files), expected, data.files);
+      if (i >= warmup) {
+        samples.push(summary.elapsedMs);
+        stages.push(summary.stages);
+      }
+    }
+    if (strategy === 'copy' || strategy === 'shared') {
+      // The filter stage alone: decoded pixels in, filtered pixels out, all images in flight.
+      const images = [...data.decoded.entries()];
+      const times: number[] = [];
+      for (let i = 0; i < repeat + 1; i++) {
+        const s = performance.now();
+        const outs = await Promise.all(images.map(([f, img]) => session.filterPixels(img.data, img.width, img.height, f)));
+        if (i > 0) times.push(performance.now() - s);
+        verified &&= outs.every((o, k) => equalBytes(o, expected.get(images[k][0])!));
+      }
+      filterStage = { medianMs: median(times), mpxPerS: data.megapixels / (median(times) / 1000), runs: times.length };
+    }
+  } finally {
+    await session.close();
+  }
+  const peakRssMb = rss.stop();
+  const result = summarize(
+    {
+      filter,
+      strategy,
+      kind: 'tessera',
+      workers,
+      samplesMs: samples,
+      coldMs,
+      stages: stages[medianIndex(samples)] ?? null,
+      peakRssMb,
+      verified,
+      ...(filterStage ? { filterStage } : {}),
+      ...(isDisk && repeat === 1 ? { notes: 'one timed run (a process per tile takes ~100 ms)' } : {}),
+    },
+    data.megapixels,
+  );
+  return result;
+}
+
+async function benchPeer(
+  data: Dataset, peer: Peer, filter: PeerFilter, workers: number, options: Required<Pick<BenchOptions, 'repeat' | 'warmup'>>,
+  baselines: Map<string, Map<string, Uint8Array>>, initMs: number, scratch: string,
+): Promise<BenchResult> {
+  const outDir = freshDir(scratch, `${peer.name}-${filter.name}-${workers}`);
+  const rss = new RssSampler();
+  rss.start();
+  const key = `${peer.name}/${filter.name}`;
+  const samples: number[] = [];
+  let coldMs = NaN;
+  let verified = true;
+  for (let i = 0; i < options.warmup + options.repeat; i++) {
+    const { wallMs } = await peer.runFiles(data.files, outDir, filter, workers);
+    if (i === 0) coldMs = initMs + wallMs;
+    const outputs = await readOutputs(outDir, data.files);
+    if (!baselines.has(key)) baselines.set(key, outputs);
+    verified &&= allEqual(outputs, baselines.get(key)!, data.files);
+    if (i >= options.warmup) samples.push(wallMs);
+  }
+  let filterStage: BenchResult['filterStage'];
+  if (peer.runPixels) {
+    const images = [...data.decoded.values()].map((d) => ({ rgba: d.data, width: d.width, height: d.height }));
+    const times: number[] = [];
+    const pixKey = `${key}/pixels`;
+    for (let i = 0; i < options.repeat + 1; i++) {
+      const { wallMs, outputs } = await peer.runPixels(images, filter, workers);
+      const byFile = new Map(data.files.map((f, k) => [f, outputs[k]]));
+      if (!baselines.has(pixKey)) baselines.set(pixKey, byFile);
+      verified &&= allEqual(byFile, baselines.get(pixKey)!, data.files);
+      if (i > 0) times.push(wallMs);
+    }
+    filterStage = { medianMs: median(times), mpxPerS: data.megapixels / (median(times) / 1000), runs: times.length };
+  }
+  return summarize(
+    {
+      filter: filter.name,
+      strategy: peer.name,
+      kind: 'peer',
+      workers: peer.effectiveWorkers(workers),
+      samplesMs: samples,
+      coldMs,
+      stages: null,
+      peakRssMb: rss.stop(),
+      verified,
+      ...(filterStage ? { filterStage } : {}),
+    },
+    data.megapixels,
+  );
+}
+
+async function loadDataset(input: string | undefined, limit: number | undefined): Promise<Dataset> {
+  const path = input ?? (await defaultBenchDataset());
+  let { files } = listInputs(path);
+  if (limit !== undefined) files = files.slice(0, limit);
+  const decoded = new Map<string, DecodedImage>();
+  for (const f of files) decoded.set(f, await decodeImage(f));
+  const megapixels = [...decoded.values()].reduce((s, d) => s + (d.width * d.height) / 1e6, 0);
+  return { path, files, decoded, megapixels };
+}
+
+/**
+ * Runs the benchmark matrix and returns the report (see `writeBenchReport` for the files).
+ * @throws TesseraError Usage for unknown filters, strategies or peers
+ */
+export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
+  const filters = options.filters ?? ['grayscale', 'gaussian-blur'];
+  const strategies = options.strategies ?? [...BENCH_STRATEGIES];
+  const strategiesFor = (filter: string) =>
+    options.strategies || filter === 'grayscale' ? strategies : strategies.filter((s) => s !== 'disk');
+  const workerCounts = options.workers ?? [...new Set([1, availableParallelism()])];
+  const peerNames = options.peers ?? [...PEER_NAMES];
+  const sigma = options.sigma ?? 2;
+  const settings = {
+    sigma,
+    repeat: options.repeat ?? 5,
+    warmup: options.warmup ?? 1,
+    diskRepeat: options.diskRepeat ?? 1,
+    tileSize: options.tileSize ?? DEFAULT_TILE_SIZE,
+  };
+  for (const s of strategies) {
+    if (!BENCH_STRATEGIES.includes(s)) throw new TesseraError(ErrorCode.Usage, `unknown strategy "${s}"; valid: ${BENCH_STRATEGIES.join(', ')}`);
+  }
+  for (const p of peerNames) {
+    if (!PEER_NAMES.includes(p)) throw new TesseraError(ErrorCode.Usage, `unknown peer "${p}"; valid: ${PEER_NAMES.join(', ')}`);
+  }
+  if (settings.repeat < 1 || settings.warmup < 0) throw new TesseraError(ErrorCode.Usage, 'repeat must be ≥ 1 and warmup ≥ 0');
+  const data = await loadDataset(options.input, options.images);
+  const kernels = measureKernels(
+    [...data.decoded.values()],
+    builtinFilterNames().map((name) => ({ name, params: sigmaParams(name, sigma) })),
+  );
+  const scratch = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const results: BenchResult[] = [];
+  const skipped: BenchReport['skipped'] = [];
+  const peerFilters = filters.filter((f) => f === 'grayscale' || f === 'gaussian-blur').map((name) => ({ name, sigma }) as PeerFilter);
+  const total =
+    filters.reduce((n, f) => n + strategiesFor(f).length, 0) * workerCounts.length + peerNames.length * peerFilters.length * workerCounts.length;
+  let index = 0;
+  try {
+    for (const filter of filters) {
+      const module = loadFilter(filter);
+      const params = resolveParams(module.manifest, sigmaParams(filter, sigma));
+      const expected = new Map<string, Uint8Array>();
+      for (const [f, img] of data.decoded) expected.set(f, applyReference(module.name, params, img.data, img.width, img.height));
+      for (const strategy of strategiesFor(filter)) {
+        for (const workers of workerCounts) {
+          const label = `${filter} ${strategy} ×${workers}`;
+          options.onCell?.({ label, index: index++, total });
+          const result = await benchTessera(data, filter, strategy, workers, settings, expected, scratch);
+          results.push(result);
+          options.onCell?.({ label, index, total, result });
+        }
+      }
+    }
+    const baselines = new Map<string, Map<string, Uint8Array>>();
+    for (const name of peerNames) {
+      const peer = createPeer(name);
+      let initMs: number;
+      try {
+        initMs = await peer.init();
+      } catch (err) {
+        skipped.push({ strategy: name, reason: errorMessage(err) });
+        index += peerFilters.length * workerCounts.length;
+        options.onCell?.({ label: name, index, total, skipped: errorMessage(err) });
+        continue;
+      }
+      try {
+        for (const filter of peerFilters) {
+          if (!peer.supports(filter)) {
+            index += workerCounts.length;
+            continue;
+          }
+          const done = new Set<number>();
+          for (const workers of workerCounts) {
+            const label = `${filter.name} ${name} ×${workers}`;
+            const effective = peer.effectiveWorkers(workers);
+            if (done.has(effective)) {
+              index++;
+              continue;
+            }
+            done.add(effective);
+            options.onCell?.({ label, index: index++, total });
+            const result = await benchPeer(data, peer, filter, workers, settings, baselines, initMs, scratch);
+            initMs = 0;
+            results.push(result);
+            options.onCell?.({ label, index, total, result });
+          }
+        }
+      } finally {
+        await peer.close();
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+  return {
+    tool: 'tessera',
+    version,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    dataset: { path: data.path, images: data.files.length, megapixels: data.megapixels, synthetic: options.input === undefined },
+    settings: { filters, sigma, tileSize: settings.tileSize, repeat: settings.repeat, warmup: settings.warmup, png: ENCODE_OPTIONS.png },
+    results,
+    kernels,
+    skipped,
+  };
+}

@@ -1,0 +1,103 @@
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
+import { BENCH_STRATEGIES, runBench, type BenchOptions, type BenchStrategy } from '../bench/run-bench.js';
+import { PEER_NAMES, type PeerName } from '../bench/peers/index.js';
+import { renderMarkdown } from '../bench/markdown.js';
+import { writeBenchReport } from '../bench/write-report.js';
+import type { BenchResult } from '../bench/types.js';
+import { ErrorCode, TesseraError } from '../errors.js';
+import { commaList, positiveInt } from './parse.js';
+
+interface BenchFlags {
+  input?: string;
+  filters: string[];
+  strategies?: string[];
+  workers: string[];
+  repeat?: number;
+  warmup?: string;
+  peers: string[];
+  quick?: boolean;
+  out: string;
+  sigma: string;
+  images?: number;
+}
+
+function cellLine(r: BenchResult): string {
+  const stage = r.filterStage ? `, filter stage ${r.filterStage.medianMs.toFixed(0)} ms` : '';
+  return `${r.filter} ${r.strategy} ×${r.workers}: median ${r.medianMs.toFixed(0)} ms (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${r.coldMs.toFixed(0)} ms${r.verified ? '' : ' — NOT VERIFIED'}`;
+}
+
+/** `tessera bench`. */
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('measure the strategy ladder and the peers on the same images; writes bench.json and bench.md')
+    .option('-i, --input <dir>', 'images to use (default: the synthetic Kodak-shaped set, generated on first use)')
+    .option('--filters <list>', 'filters to measure', commaList, ['grayscale', 'gaussian-blur'])
+    .option('--strategies <list>', `tessera rungs: ${BENCH_STRATEGIES.join(',')} (default: all; disk for grayscale only)`, commaList)
+    .option('--workers <list>', 'thread counts', commaList, [...new Set(['1', String(availableParallelism())])])
+    .option('--repeat <n>', 'timed runs per cell (default 5, --quick 2)', positiveInt('--repeat'))
+    .option('--warmup <n>', 'untimed runs before them (default 1)')
+    .option('--peers <list>', `peers: ${PEER_NAMES.join(',')} or none`, commaList, [...PEER_NAMES])
+    .option('--sigma <n>', 'gaussian-blur sigma for tessera and the peers', '2')
+    .option('--images <n>', 'use only the first N images', positiveInt('--images'))
+    .option('--quick', 'a fast look: 2 timed runs per cell and 6 images')
+    .option('-o, --out <dir>', 'where bench.json and bench.md go', 'bench-results')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tessera bench                                   the full default matrix (~5 minutes on 2 cores)
+  $ tessera bench --quick --peers none              the ladder only, fast
+  $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/`,
+    )
+    .action(async (flags: BenchFlags) => {
+      const workers = flags.workers.map((w) => positiveInt('--workers')(w));
+      const warmup = flags.warmup === undefined ? undefined : Number(flags.warmup);
+      if (warmup !== undefined && !(Number.isInteger(warmup) && warmup >= 0)) {
+        throw new TesseraError(ErrorCode.Usage, `--warmup expects an integer >= 0, got "${flags.warmup}"`);
+      }
+      const sigma = Number(flags.sigma);
+      if (!(sigma >= 0.1 && sigma <= 20)) throw new TesseraError(ErrorCode.Usage, `--sigma expects a number between 0.1 and 20, got "${flags.sigma}"`);
+      const peers = flags.peers.length === 1 && flags.peers[0] === 'none' ? [] : flags.peers;
+      for (const s of flags.strategies ?? []) {
+        if (!(BENCH_STRATEGIES as readonly string[]).includes(s)) throw new TesseraError(ErrorCode.Usage, `unknown strategy "${s}"; valid: ${BENCH_STRATEGIES.join(', ')}`);
+      }
+      for (const p of peers) {
+        if (!(PEER_NAMES as readonly string[]).includes(p)) throw new TesseraError(ErrorCode.Usage, `unknown peer "${p}"; valid: ${PEER_NAMES.join(', ')}, none`);
+      }
+      const tty = process.stderr.isTTY;
+      const bar = tty ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} cells | {label}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      const options: BenchOptions = {
+        input: flags.input,
+        filters: flags.filters,
+        strategies: flags.strategies as BenchStrategy[] | undefined,
+        workers,
+        repeat: flags.repeat ?? (flags.quick ? 2 : 5),
+        warmup,
+        peers: peers as PeerName[],
+        sigma,
+        images: flags.images ?? (flags.quick ? 6 : undefined),
+        onCell: ({ label, index, total, result, skipped }) => {
+          if (bar && !started) {
+            bar.start(total, 0, { label });
+            started = true;
+          }
+          bar?.update(index, { label });
+          const line = result ? cellLine(result) : skipped ? `${label}: skipped — ${skipped}` : undefined;
+          if (line && (!bar || !result)) process.stderr.write(line + '\n');
+        },
+      };
+      const t0 = performance.now();
+      let report;
+      try {
+        report = await runBench(options);
+      } finally {
+        bar?.stop();
+      }
+      const files = writeBenchReport(report, flags.out);
+      process.stdout.write(renderMarkdown(report));
+      process.stderr.write(`\nbench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${files.json} and ${files.markdown}\n`);
+    });
+}
