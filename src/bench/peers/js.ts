@@ -3,7 +3,7 @@
  * oracle) with exactly tessera's I/O — what tessera would be without WebAssembly.
  *
  * - End to end: `decodeImage` (sharp → RGBA8) → `applyReference(name, params, …)` on the
- *   whole image → `encodeImage(…, 'png', chooseLayout(out, hasAlpha), file)`: tessera's
+ *   whole image → `encodeImage(prepareForEncode(out, hasAlpha), …, 'png', file)`: tessera's
  *   PNG settings (level 6, no adaptive filtering) and layout rule, so grayscale writes a
  *   1-channel PNG and blur keeps RGB. The output is bit-identical to tessera's WASM
  *   filters (same integer arithmetic): grayscale is gamma-space BT.709 luma in Q15,
@@ -18,7 +18,7 @@
  */
 import { applyReference } from '../../filters/apply-reference.js';
 import { decodeImage } from '../../io/decode.js';
-import { chooseLayout, encodeImage } from '../../io/encode.js';
+import { encodeImage, prepareForEncode } from '../../io/encode.js';
 import { loadFilter } from '../../wasm/filter-module.js';
 import { resolveParams } from '../../wasm/params.js';
 import {
@@ -84,7 +84,7 @@ export class JsPeer implements Peer {
       const t = now();
       const img = await decodeImage(file);
       const out = applyReference(filter.name, params, img.data, img.width, img.height);
-      await encodeImage(out, img.width, img.height, 'png', chooseLayout(out, img.hasAlpha), outputPath(outDir, file));
+      await encodeImage(prepareForEncode(out, img.hasAlpha), img.width, img.height, 'png', outputPath(outDir, file));
       perImageMs.push(now() - t);
     }
     return { wallMs: now() - start, perImageMs };
