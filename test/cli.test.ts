@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { applyReference } from '../src/filters/apply-reference.js';
+import { synthDatasetSpec } from '../src/dataset/synth.js';
 import { firstDifference, randomImage, REPO_ROOT, rng, runCli, tempDir } from './helpers.js';
 
 const tmp = tempDir('tessera-cli-');
@@ -57,8 +58,9 @@ describe('tessera CLI', () => {
     const r = await runCli(['dataset', 'synth', '--out', synth, '--count', '4', '--seed', '3']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readdirSync(synth).sort(), ['kodim01.png', 'kodim02.png', 'kodim03.png', 'kodim04.png']);
-    const sizes = await Promise.all(readdirSync(synth).map(async (f) => (await sharp(join(synth, f)).metadata()).width));
-    assert.deepEqual(sizes, [768, 768, 768, 512]);
+    const sizes = await Promise.all(readdirSync(synth).sort().map(async (f) => (await sharp(join(synth, f)).metadata()).width));
+    assert.deepEqual(sizes, synthDatasetSpec(4).map((s) => s.width));
+    assert.equal(sizes.filter((w) => w === 512).length, 1, 'one portrait in four');
   });
 
   test('run grayscale on the synthetic set: gray 1-channel PNGs equal to the reference, --json summary', async () => {
@@ -103,7 +105,7 @@ describe('tessera CLI', () => {
     assert.deepEqual(JSON.parse(listed.stdout)[0].params.map((p: { name: string }) => p.name), ['strength']);
     const input = join(files, 'rgb.png');
     const outs: Uint8Array[] = [];
-    for (const [tile, strategy] of [['7', 'copy'], ['1000', 'copy'], ['5', 'shared']]) {
+    for (const [tile, strategy] of [['7', 'copy'], ['1000', 'copy'], ['5', 'shared'], ['16', 'pipe']]) {
       const out = join(tmp.dir, `emboss-${tile}-${strategy}`);
       const r = await runCli(['run', '--filter', wasm, '--param', 'strength=3', '--input', input, '--output', out, '--tile', tile, '--strategy', strategy]);
       assert.equal(r.code, 0, r.stderr);
@@ -111,6 +113,7 @@ describe('tessera CLI', () => {
     }
     assert.deepEqual(outs[0], outs[1]);
     assert.deepEqual(outs[2], outs[1]);
+    assert.deepEqual(outs[3], outs[1]);
     // Spot-check the formula at an interior pixel.
     const src = await decodeRgba(input);
     const at = (x: number, y: number, c: number) => src.data[(y * src.width + x) * 4 + c];
@@ -144,7 +147,7 @@ describe('tessera CLI', () => {
       [['run', '--filter', 'invert', '--input', synth, '--output', synth], /is the input directory/],
       [['run', '--filter', 'invert', '--input', synth, '--output', join(synth, 'sub')], /inside the input directory/],
       [['run', '--filter', 'invert', '--input', synth, '--output', out, '--workers', '0'], /--workers expects a positive integer/],
-      [['run', '--filter', 'invert', '--input', synth, '--output', out, '--strategy', 'teleport'], /Allowed choices are copy, shared/],
+      [['run', '--filter', 'invert', '--input', synth, '--output', out, '--strategy', 'teleport'], /Allowed choices are disk, pipe, copy, shared/],
       [['run', '--input', synth, '--output', out], /required option '-f, --filter/],
       [['frobnicate'], /unknown command/],
     ];

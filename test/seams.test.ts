@@ -14,7 +14,7 @@ import type { FilterParamSpec } from '../src/wasm/manifest.js';
 import { firstDifference, randomImage, rng } from './helpers.js';
 
 const FILTERS = builtinFilterNames();
-const STRATEGIES: StrategyName[] = ['copy', 'shared'];
+const STRATEGIES: StrategyName[] = ['pipe', 'copy', 'shared'];
 
 /** Params away from the defaults, so halos are not the trivial ones. */
 function stressParams(specs: FilterParamSpec[], next: () => number): Record<string, number> {
@@ -59,6 +59,23 @@ for (const name of FILTERS) {
     }
   });
 }
+
+test('seams: disk (a process per tile) — tiled == whole for neighbourhood filters', async () => {
+  const next = rng(4242);
+  const width = 70;
+  const height = 45;
+  const rgba = randomImage(width, height, next);
+  for (const [name, params, tileSize, workers] of [['gaussian-blur', { sigma: 1.3 }, 32, 2], ['sobel', {}, 64, 1]] as const) {
+    const session = new Session({ filter: name, params, strategy: 'disk', workers, tileSize });
+    try {
+      const expected = applyReference(name, session.params, rgba, width, height);
+      const diff = firstDifference(await session.filterPixels(rgba, width, height), expected, width);
+      assert.equal(diff, undefined, `${name} disk tile=${tileSize}: ${diff}`);
+    } finally {
+      await session.close();
+    }
+  }
+});
 
 test('seams (property): random sizes, tile sizes, params, strategies', async () => {
   const filters = FILTERS.map((name) => loadFilter(name));

@@ -69,7 +69,7 @@ export async function encodeImage(
 ): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
-    const channels = layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout];
+    const channels = (layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout]) as 1 | 2 | 3 | 4;
     let img = sharp(pixels, { raw: { width, height, channels } });
     // Raw input carries no colourspace: without an explicit b-w, libvips writes gray as sRGB.
     if (layout === 'gray' || layout === 'gray-alpha') img = img.toColourspace('b-w');

@@ -237,16 +237,19 @@ function loadFile(path: string): FilterModule {
   }
   const variant = compileVariant(bytes, source);
   checkInstance(variant, source);
-  const manifest = readManifest(variant, source, basename(source, extname(source)));
-  return {
-    name: manifest.name,
-    manifest,
-    source,
-    builtin: false,
-    plain: variant,
-    shared: variant.memory === 'imported-shared' ? variant : undefined,
-    command: existingFile(source.replace(/(\.shared)?\.wasm$/, '.wasi.wasm')),
-  };
+  const manifest = readManifest(variant, source, basename(source, extname(source)).replace(/\.shared$/, ''));
+  // The build script writes FILE.wasm, FILE.shared.wasm and FILE.wasi.wasm side by side:
+  // a plain-memory module finds its shared-memory twin next to it.
+  const stem = source.replace(/(\.shared)?\.wasm$/, '');
+  let shared = variant.memory === 'imported-shared' ? variant : undefined;
+  const twin = shared ? undefined : existingFile(`${stem}.shared.wasm`);
+  if (twin) {
+    const candidate = compileVariant(readFileSync(twin), twin);
+    checkInstance(candidate, twin);
+    if (candidate.memory !== 'imported-shared') invalid(twin, 'does not import a shared env.memory');
+    shared = candidate;
+  }
+  return { name: manifest.name, manifest, source, builtin: false, plain: variant, shared, command: existingFile(`${stem}.wasi.wasm`) };
 }
 
 function loadBuiltin(name: string): FilterModule {
