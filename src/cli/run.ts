@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { listInputs, prepareOutputDir } from '../io/inputs.js';
 import { DEFAULT_MAX_PIXELS } from '../io/decode.js';
-import { DEFAULT_FILTER_MEMORY_MB, Session, type RunSummary } from '../pipeline/session.js';
+import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_IMAGES_IN_FLIGHT, Session, type RunSummary } from '../pipeline/session.js';
 import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
 import { parseParamPairs } from '../wasm/params.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
@@ -30,6 +30,7 @@ interface RunFlags {
   tile: number;
   maxPixels: number;
   filterMemory: number;
+  inFlight: number;
   json?: boolean;
   progress: boolean;
 }
@@ -53,6 +54,7 @@ export function runCommand(): Command {
     .option('-t, --tile <n>', 'tile edge in pixels', positiveInt('--tile'), DEFAULT_TILE_SIZE)
     .option('--max-pixels <n>', 'refuse images with more pixels than this, before decoding', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--filter-memory <mb>', 'cap on each private filter memory (copy), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
+    .option('--in-flight <n>', 'images decoded, filtered or encoded at once (memory grows with it)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
@@ -78,6 +80,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         tileSize: flags.tile,
         maxPixels: flags.maxPixels,
         filterMemoryMb: flags.filterMemory,
+        imagesInFlight: flags.inFlight,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ErrorCode, TesseraError } from '../errors.js';
 
@@ -27,20 +28,50 @@ export interface DecodedImage {
  * @throws TesseraError Image naming the file and the reason
  */
 export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
+  const fail = (reason: string, cause?: unknown): never => {
+    throw new TesseraError(ErrorCode.Image, `${file}: ${reason}`, { cause });
+  };
+  let size: number;
   try {
-    const image = sharp(file, { limitInputPixels: maxPixels, failOn: 'error' });
-    const meta = await image.metadata();
-    const format = meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : undefined;
-    if (!format) throw new Error(`unsupported format ${meta.format ?? 'unknown'} (tessera reads PNG, JPEG and WebP)`);
-    const { data, info } = await image
+    const st = await stat(file);
+    if (st.isDirectory()) fail('is a directory, not an image');
+    if (!st.isFile()) fail('is not a regular file');
+    size = st.size;
+  } catch (err) {
+    if (err instanceof TesseraError) throw err;
+    return fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+  }
+  if (size === 0) fail('is empty (0 bytes)');
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  try {
+    // Header only: dimensions are checked before a single pixel is decoded.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    return fail(`not a readable image (${describeSharpError(err)})`, err);
+  }
+  const format = meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : undefined;
+  if (!format) fail(`unsupported format ${meta.format ?? 'unknown'} (tessera reads PNG, JPEG and WebP)`);
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > maxPixels) {
+    fail(`declares ${meta.width}×${meta.height} = ${(pixels / 1e6).toFixed(0)} Mpx, over the limit of ${(maxPixels / 1e6).toFixed(0)} Mpx (--max-pixels); refused before decoding`);
+  }
+  try {
+    const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
       .toColourspace('srgb')
       .ensureAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels, expected 4`);
-    return { width: info.width, height: info.height, data, format, hasAlpha: meta.hasAlpha === true };
+    if (info.channels !== 4) fail(`decoded to ${info.channels} channels, expected 4`);
+    return { width: info.width, height: info.height, data, format: format!, hasAlpha: meta.hasAlpha === true };
   } catch (err) {
     if (err instanceof TesseraError) throw err;
-    throw new TesseraError(ErrorCode.Image, `${file}: cannot decode: ${(err as Error).message}`, { cause: err });
+    return fail(`cannot decode: ${describeSharpError(err)}`, err);
   }
+}
+
+/** libvips' words, with the common corrupt-data cases said plainly. */
+function describeSharpError(err: unknown): string {
+  const message = (err as Error).message ?? String(err);
+  if (/read error|truncated|premature end|crc/i.test(message)) return `corrupt or truncated data (${message})`;
+  return message;
 }
