@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { describeFilter, listFilters, type FilterInfo } from '../filters/catalog.js';
+import { checkFilter, type FilterCheckReport } from '../filters/check.js';
+import { parseParamPairs } from '../wasm/params.js';
+import { collect } from './parse.js';
 
 function formatParam(p: FilterInfo['params'][number]): string {
   return `${p.name}: ${p.type} ${p.min}..${p.max}, default ${p.default}${p.description ? ` — ${p.description}` : ''}`;
@@ -15,16 +18,32 @@ export function formatFilters(filters: FilterInfo[]): string {
   return lines.join('\n');
 }
 
+function formatCheck(r: FilterCheckReport): string {
+  const lines = [`${r.file}`];
+  if (r.name) {
+    lines.push(`  name      ${r.name}`, `  exports   ${r.exports!.join(', ')}`, `  imports   ${r.imports!.join(', ') || 'none'}`);
+    const m = r.memory!;
+    lines.push(`  memory    ${m.mode}, ${m.initialPages} pages initial, ${m.maximumPages ?? 'no'} maximum${m.shared ? ', shared' : ''}`);
+    if (r.halo !== undefined) lines.push(`  halo      ${r.halo}`);
+    lines.push(`  params    ${r.params!.map((p) => `${p.name} (${p.type} ${p.min}..${p.max}, default ${p.default})`).join(', ') || 'none'}`);
+    lines.push(`  runs with ${r.strategies!.join(', ')}`);
+  }
+  for (const step of r.steps) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.name}: ${step.detail}`);
+  lines.push(r.ok ? 'filter passes' : 'filter fails');
+  return lines.join('\n');
+}
+
 /** `tessera filters`. */
 export function filtersCommand(): Command {
-  return new Command('filters')
+  const filters = new Command('filters').description('list, describe and check filters');
+  filters
+    .command('list [file.wasm]', { isDefault: true })
     .description('list the built-in filters with their params and halo (or describe a .wasm filter)')
-    .argument('[file.wasm]', 'describe this filter module instead of the built-ins')
     .option('--json', 'machine-readable: [{ name, halo, params: [{ name, default, min, max }] }]')
     .action((file: string | undefined, flags: { json?: boolean }) => {
-      const filters = file ? [describeFilter(file)] : listFilters();
+      const list = file ? [describeFilter(file)] : listFilters();
       if (flags.json) {
-        const json = filters.map((f) => ({
+        const json = list.map((f) => ({
           name: f.name,
           description: f.description,
           halo: f.halo,
@@ -33,7 +52,18 @@ export function filtersCommand(): Command {
         }));
         process.stdout.write(JSON.stringify(json, null, 2) + '\n');
       } else {
-        process.stdout.write(formatFilters(filters) + '\n');
+        process.stdout.write(formatFilters(list) + '\n');
       }
     });
+  filters
+    .command('check <file.wasm>')
+    .description('validate a filter against ABI v1 and run it tiled and whole on a test card; exit 1 when it fails')
+    .option('-p, --param <key=value>', 'filter parameter, repeatable', collect, [])
+    .option('--json', 'machine-readable report')
+    .action(async (file: string, flags: { param: string[]; json?: boolean }) => {
+      const report = await checkFilter(file, parseParamPairs(flags.param));
+      process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatCheck(report)) + '\n');
+      if (!report.ok) process.exitCode = 1;
+    });
+  return filters;
 }

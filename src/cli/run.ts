@@ -7,6 +7,7 @@ import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_IMAGES_IN_FLIGHT, Session, type RunSu
 import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
 import { parseParamPairs } from '../wasm/params.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
+import { DEFAULT_TILE_TIMEOUT_MS } from '../executors/deadline.js';
 import { createProgress } from './progress.js';
 import { collect, positiveInt } from './parse.js';
 
@@ -31,6 +32,7 @@ interface RunFlags {
   maxPixels: number;
   filterMemory: number;
   inFlight: number;
+  tileTimeout: number;
   json?: boolean;
   progress: boolean;
 }
@@ -54,6 +56,7 @@ export function runCommand(): Command {
     .option('-t, --tile <n>', 'tile edge in pixels', positiveInt('--tile'), DEFAULT_TILE_SIZE)
     .option('--max-pixels <n>', 'refuse images with more pixels than this, before decoding', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--filter-memory <mb>', 'cap on each private filter memory (copy), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
+    .option('--tile-timeout <ms>', 'per-tile deadline: an overrunning tile\'s worker is stopped and replaced, the image fails', positiveInt('--tile-timeout'), DEFAULT_TILE_TIMEOUT_MS)
     .option('--in-flight <n>', 'images decoded, filtered or encoded at once (memory grows with it)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--no-progress', 'no progress bar')
@@ -81,6 +84,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         maxPixels: flags.maxPixels,
         filterMemoryMb: flags.filterMemory,
         imagesInFlight: flags.inFlight,
+        tileTimeoutMs: flags.tileTimeout,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;

@@ -13,6 +13,7 @@ import { unlink } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { RunnerInit, TileTask, TileTimings } from '../strategies/types.js';
 import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from './child-process.js';
+import { tileTimeoutError } from './deadline.js';
 import type { TileExecutor } from './types.js';
 
 const liveDirs = new Set<string>();
@@ -35,14 +36,21 @@ function installExitHook(): void {
   }
 }
 
-function runProcess(args: string[]): Promise<void> {
+function runProcess(args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('error', reject);
     child.on('exit', (code, signal) => {
+      clearTimeout(timer);
       if (code === 0) resolve();
+      else if (timedOut) reject(tileTimeoutError(timeoutMs, 'its filter process was killed'));
       else reject(new Error(`filter process exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`));
     });
   });
@@ -58,6 +66,7 @@ export class DiskExecutor implements TileExecutor {
   constructor(
     private readonly init: RunnerInit,
     readonly threads: number,
+    private readonly tileTimeoutMs: number,
   ) {
     if (!init.commandPath) throw new Error('disk strategy needs the filter\'s WASI command form');
     this.dir = mkdtempSync(join(tmpdir(), 'tessera-disk-'));
@@ -82,7 +91,7 @@ export class DiskExecutor implements TileExecutor {
       for (let r = 0; r < h; r++, from += task.srcStride) tile.set(src.subarray(from, from + w * 4), r * w * 4);
       await sharp(tile, { raw: { width: w, height: h, channels: 4 } }).png({ compressionLevel: 6, adaptiveFiltering: false }).toFile(inPng);
       const t1 = performance.now();
-      await runProcess([this.init.commandPath!, '--disk', inPng, outPng, '--halo', String(halo), '--params', params.join(',') || '0']);
+      await runProcess([this.init.commandPath!, '--disk', inPng, outPng, '--halo', String(halo), '--params', params.join(',') || '0'], this.tileTimeoutMs);
       const t2 = performance.now();
       const { data } = await sharp(outPng).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       const dst = new Uint8Array(task.dst!);

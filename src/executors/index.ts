@@ -1,4 +1,5 @@
 import type { RunnerInit } from '../strategies/types.js';
+import { DEFAULT_TILE_TIMEOUT_MS } from './deadline.js';
 import { DiskExecutor } from './disk.js';
 import { InlineExecutor } from './inline.js';
 import { PipeExecutor } from './pipe.js';
@@ -6,10 +7,26 @@ import { ThreadExecutor } from './threads.js';
 import type { TileExecutor } from './types.js';
 
 export type { TileExecutor } from './types.js';
+export { DEFAULT_TILE_TIMEOUT_MS } from './deadline.js';
 
-/** Filter processes for `disk` and `pipe`; for `copy` and `shared` inline with one worker, a thread pool otherwise. */
-export function createExecutor(init: RunnerInit, workers: number): TileExecutor {
-  if (init.strategy === 'disk') return new DiskExecutor(init, workers);
-  if (init.strategy === 'pipe') return new PipeExecutor(init, workers);
-  return workers <= 1 ? new InlineExecutor(init) : new ThreadExecutor(init, workers);
+/** How tiles of a session are run. */
+export interface ExecutorOptions {
+  workers: number;
+  /** Per-tile deadline; an overrunning tile's thread or process is stopped and replaced. */
+  tileTimeoutMs?: number;
+  /**
+   * The filter is trusted (built-in): with one worker it may run inline on the calling
+   * thread, where no deadline can stop it. Untrusted filters always run where they can
+   * be stopped — a thread of their own even for `workers: 1`.
+   */
+  trusted: boolean;
+}
+
+/** Filter processes for `disk` and `pipe`; for `copy` and `shared` inline (trusted, one worker) or a thread pool. */
+export function createExecutor(init: RunnerInit, options: ExecutorOptions): TileExecutor {
+  const timeout = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
+  if (init.strategy === 'disk') return new DiskExecutor(init, options.workers, timeout);
+  if (init.strategy === 'pipe') return new PipeExecutor(init, options.workers, timeout);
+  if (options.workers <= 1 && options.trusted) return new InlineExecutor(init);
+  return new ThreadExecutor(init, options.workers, timeout);
 }

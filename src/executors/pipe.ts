@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { decodeResponseInto, encodeRequest, responseBytes } from '../strategies/frame.js';
 import type { RunnerInit, TileTask, TileTimings } from '../strategies/types.js';
 import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from './child-process.js';
+import { tileTimeoutError } from './deadline.js';
 import type { TileExecutor } from './types.js';
 
 interface Pending {
@@ -22,17 +23,21 @@ class FilterProcess {
   private chunks: Buffer[] = [];
   private received = 0;
   private stderr = '';
-  private current?: { pending: Pending; need: number; splitMs: number; sentAt: number };
+  private current?: { pending: Pending; need: number; splitMs: number; sentAt: number; timer: NodeJS.Timeout };
+  private timedOut = false;
   dead = false;
 
-  constructor(commandPath: string, private readonly onIdle: (p: FilterProcess) => void, private readonly onDeath: (p: FilterProcess) => void) {
+  constructor(commandPath: string, private readonly timeoutMs: number, private readonly onIdle: (p: FilterProcess) => void, private readonly onDeath: (p: FilterProcess) => void) {
     this.child = spawn(process.execPath, [...WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT, commandPath], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
     this.child.stdin.on('error', () => {}); // reported through 'exit'
     this.child.on('exit', (code, signal) => {
       this.dead = true;
-      const why = `filter process exited (${signal ?? `code ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`;
+      const why = this.timedOut
+        ? tileTimeoutError(this.timeoutMs, 'its filter process was killed and replaced').message
+        : `filter process exited (${signal ?? `code ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`;
+      if (this.current) clearTimeout(this.current.timer);
       this.current?.pending.reject(new Error(why));
       this.current = undefined;
       this.onDeath(this);
@@ -48,7 +53,11 @@ class FilterProcess {
     const t0 = performance.now();
     const frame = encodeRequest(new Uint8Array(task.src!), task.srcOffset, task.srcStride, task.width, task.height, halo, params);
     const t1 = performance.now();
-    this.current = { pending, need: responseBytes(task.width, task.height), splitMs: t1 - t0, sentAt: t1 };
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.child.kill('SIGKILL');
+    }, this.timeoutMs);
+    this.current = { pending, need: responseBytes(task.width, task.height), splitMs: t1 - t0, sentAt: t1, timer };
     this.child.stdin.write(frame);
   }
 
@@ -60,6 +69,7 @@ class FilterProcess {
     const all = Buffer.concat(this.chunks, this.received);
     const t2 = performance.now();
     const { task } = cur.pending;
+    clearTimeout(cur.timer);
     this.current = undefined;
     this.chunks = all.length > cur.need ? [all.subarray(cur.need)] : [];
     this.received = all.length - cur.need;
@@ -86,13 +96,14 @@ export class PipeExecutor implements TileExecutor {
   constructor(
     private readonly init: RunnerInit,
     readonly threads: number,
+    private readonly tileTimeoutMs: number,
   ) {
     if (!init.commandPath) throw new Error('pipe strategy needs the filter\'s WASI command form');
     for (let i = 0; i < threads; i++) this.processes.push(this.spawn());
   }
 
   private spawn(): FilterProcess {
-    return new FilterProcess(this.init.commandPath!, () => this.dispatch(), (dead) => {
+    return new FilterProcess(this.init.commandPath!, this.tileTimeoutMs, () => this.dispatch(), (dead) => {
       const i = this.processes.indexOf(dead);
       // Replace a process that died (a trapping filter kills its process) so later tiles still run.
       if (i >= 0 && !this.closed) this.processes[i] = this.spawn();

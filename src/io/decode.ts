@@ -72,6 +72,6 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
 /** libvips' words, with the common corrupt-data cases said plainly. */
 function describeSharpError(err: unknown): string {
   const message = (err as Error).message ?? String(err);
-  if (/read error|truncated|premature end|crc/i.test(message)) return `corrupt or truncated data (${message})`;
+  if (/read error|truncated|premature end|crc|corrupt/i.test(message)) return `corrupt or truncated data (${message})`;
   return message;
 }

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
-import { createExecutor, type TileExecutor } from '../executors/index.js';
+import { createExecutor, DEFAULT_TILE_TIMEOUT_MS, type TileExecutor } from '../executors/index.js';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../io/decode.js';
 import { prepareForEncode, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
 import { createStrategyHost, STRATEGIES, type Isolation, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
@@ -48,6 +48,8 @@ export interface SessionOptions {
   maxPixels?: number;
   /** Cap on each private filter memory (`copy`), MiB. @defaultValue 256 */
   filterMemoryMb?: number;
+  /** Per-tile deadline in ms: an overrunning tile's thread or process is stopped and replaced, and the image fails. @defaultValue 10000 */
+  tileTimeoutMs?: number;
   /** Images in flight at once (at least the worker count). @defaultValue 8 */
   imagesInFlight?: number;
 }
@@ -159,19 +161,33 @@ export class Session {
     this.paramValues = Object.fromEntries(this.filter.manifest.params.map((p, i) => [p.name, this.params[i] / p.scale]));
     this.halo = filterHalo(this.filter, this.params);
     const variant = this.strategy === 'shared' ? this.filter.shared! : this.filter.plain;
+    const maxMemoryPages = Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE);
+    if (variant.memory === 'exported' && (variant.limits.maximum === undefined || variant.limits.maximum > maxMemoryPages)) {
+      // A memory the module defines itself can only be capped by its own declared maximum.
+      throw new TesseraError(
+        ErrorCode.FilterInvalid,
+        `${this.filter.source}: defines its own memory with ${variant.limits.maximum === undefined ? 'no maximum' : `a maximum of ${variant.limits.maximum} pages`}, so --filter-memory ${filterMemoryMb} MiB cannot cap it. Possible solutions:\n- import the memory as env.memory instead (AssemblyScript: --importMemory; Rust/clang: -Wl,--import-memory)\n- declare a maximum of at most ${maxMemoryPages} pages`,
+      );
+    }
     const init: RunnerInit = {
       strategy: this.strategy,
       filterName: this.filter.builtin ? this.filter.name : this.filter.source,
       variant,
-      maxMemoryPages: Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE),
+      maxMemoryPages,
       isolation,
       params: this.params,
       halo: this.halo,
     };
-    if (this.strategy === 'shared') init.sharedMemory = createFilterMemory(variant);
+    if (this.strategy === 'shared') {
+      init.sharedMemory = createFilterMemory(variant);
+      init.sharedGrowth = new Int32Array(new SharedArrayBuffer(8));
+      init.sharedGrowth[0] = init.sharedMemory.buffer.byteLength / PAGE;
+    }
     if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
-    this.executor = createExecutor(init, this.workers);
+    const tileTimeoutMs = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
+    checkInt('tileTimeoutMs', tileTimeoutMs, 1);
+    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin });
   }
 
   /** Processes `files` into `outDir` (which must exist), never throwing for a bad image. */

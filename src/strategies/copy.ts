@@ -10,9 +10,20 @@ import type { PaddedLayout } from '../tiling/padded-image.js';
 import { writePadded } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
+import { callFilter } from './filter-failure.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
 const align16 = (n: number) => (n + 15) & ~15;
+
+/** Grows a private filter memory to hold `end` bytes, naming the cap when it cannot. */
+function growFilterMemory(memory: WebAssembly.Memory, end: number, maxPages: number): void {
+  const pages = Math.ceil((end - memory.buffer.byteLength) / PAGE);
+  try {
+    memory.grow(pages);
+  } catch {
+    throw new Error(`the tile needs ${Math.ceil(end / 2 ** 20)} MiB of filter memory, over the cap of ${(maxPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
+  }
+}
 
 /** Host side of `copy`: the padded source and the output live in SharedArrayBuffers the workers read and write. */
 export class CopyHost implements StrategyHost {
@@ -83,7 +94,7 @@ export class CopyTileRunner implements TileRunner {
     const dstPtr = align16(srcPtr + inStride * inRows);
     const scratchPtr = align16(dstPtr + outStride * height);
     const end = scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3);
-    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    if (end > memory.buffer.byteLength) growFilterMemory(memory, end, this.init.maxMemoryPages);
     const mem = new Uint8Array(memory.buffer);
     const src = new Uint8Array(task.src!);
     const rowBytes = (width + 2 * halo) * 4;
@@ -92,7 +103,7 @@ export class CopyTileRunner implements TileRunner {
       mem.set(src.subarray(from, from + rowBytes), srcPtr + r * inStride);
     }
     const t1 = performance.now();
-    exports.filter(srcPtr + halo * inStride + halo * 4, inStride, dstPtr, outStride, width, height, scratchPtr, p0, p1, p2, p3);
+    callFilter(() => exports.filter(srcPtr + halo * inStride + halo * 4, inStride, dstPtr, outStride, width, height, scratchPtr, p0, p1, p2, p3));
     const t2 = performance.now();
     const out = new Uint8Array(memory.buffer);
     const dst = new Uint8Array(task.dst!);

@@ -9,9 +9,25 @@ import { instantiateFilter, type FilterInstance } from '../wasm/filter-module.js
 import { writePadded, type PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
+import { callFilter } from './filter-failure.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
 const align16 = (n: number) => (n + 15) & ~15;
+
+/**
+ * Grows the shared memory on the host's behalf, counting the pages first (slot 1 of
+ * `growth`; slot 0 holds the initial size) so that filters' own growth can be told apart.
+ * @returns the old size in pages, like `memory.grow`
+ */
+export function hostGrow(memory: WebAssembly.Memory, pages: number, growth?: Int32Array): number {
+  if (growth) Atomics.add(growth, 1, pages);
+  try {
+    return memory.grow(pages);
+  } catch (err) {
+    if (growth) Atomics.sub(growth, 1, pages);
+    throw err;
+  }
+}
 
 /**
  * Hands out regions of a shared memory. Regions come from `memory.grow`, which returns
@@ -22,7 +38,10 @@ export class SharedArena {
   private free: Array<{ offset: number; size: number }> = [];
   private sizes = new Map<number, number>();
 
-  constructor(readonly memory: WebAssembly.Memory) {}
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    private readonly growth?: Int32Array,
+  ) {}
 
   allocate(bytes: number): number {
     let best = -1;
@@ -37,7 +56,7 @@ export class SharedArena {
     const pages = Math.ceil(bytes / PAGE);
     let old: number;
     try {
-      old = this.memory.grow(pages);
+      old = hostGrow(this.memory, pages, this.growth);
     } catch {
       throw new RangeError(`shared image memory is full: cannot grow by ${pages} pages past ${this.memory.buffer.byteLength / PAGE} pages`);
     }
@@ -59,7 +78,7 @@ export class SharedHost implements StrategyHost {
   private readonly arena: SharedArena;
 
   constructor(private readonly init: RunnerInit) {
-    this.arena = new SharedArena(init.sharedMemory!);
+    this.arena = new SharedArena(init.sharedMemory!, init.sharedGrowth);
   }
 
   runnerInit(): RunnerInit {
@@ -112,11 +131,29 @@ export class SharedTileRunner implements TileRunner {
     const need = exports.scratch_size(task.width, task.height, p0, p1, p2, p3);
     if (need > this.scratchBytes) {
       const pages = Math.ceil(need / PAGE);
-      this.scratch = memory.grow(pages) * PAGE;
+      this.scratch = hostGrow(memory, pages, this.init.sharedGrowth) * PAGE;
       this.scratchBytes = pages * PAGE;
     }
     const t0 = performance.now();
-    exports.filter(task.srcOffset, task.srcStride, task.dstOffset, task.dstStride, task.width, task.height, this.scratch, p0, p1, p2, p3);
-    return { splitMs: 0, filterMs: performance.now() - t0, assembleMs: 0 };
+    callFilter(() => exports.filter(task.srcOffset, task.srcStride, task.dstOffset, task.dstStride, task.width, task.height, this.scratch, p0, p1, p2, p3));
+    const filterMs = performance.now() - t0;
+    this.checkGrowth();
+    return { splitMs: 0, filterMs, assembleMs: 0 };
+  }
+
+  /**
+   * A filter may grow the shared memory itself (nothing in WebAssembly forbids it), taking
+   * room from every image in flight. Growth the host did not account for is the filter's;
+   * past the cap the tile fails. The host counts its pages before growing, so a concurrent
+   * host grow never shows up here as the filter's.
+   */
+  private checkGrowth(): void {
+    const { sharedGrowth, maxMemoryPages } = this.init;
+    if (!sharedGrowth) return;
+    const pages = this.instance.memory.buffer.byteLength / PAGE;
+    const filterPages = pages - Atomics.load(sharedGrowth, 0) - Atomics.load(sharedGrowth, 1);
+    if (filterPages > maxMemoryPages) {
+      throw new Error(`the filter grew the shared memory by ${Math.round((filterPages * PAGE) / 2 ** 20)} MiB, over the cap of ${(maxMemoryPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
+    }
   }
 }

@@ -34,11 +34,16 @@ export interface RunnerInit {
   variant: FilterVariant;
   /** The image memory of the `shared` strategy. */
   sharedMemory?: WebAssembly.Memory;
+  /**
+   * `shared` only: [initial pages, pages the host grew], shared by every thread, to tell
+   * a filter's own growth of the shared memory from the host's.
+   */
+  sharedGrowth?: Int32Array;
   /** Path of the WASI command form (`pipe`, `disk`). */
   commandPath?: string;
   /** `copy` only. @defaultValue 'pooled' */
   isolation?: Isolation;
-  /** Cap on each private filter memory, in pages (`copy`). */
+  /** Cap on the memory a filter may use, in pages: each private memory (`copy`), a filter's own growth of the shared memory (`shared`). */
   maxMemoryPages: number;
   /** i32 params p0..p3. */
   params: number[];
