@@ -104,4 +104,15 @@ if (values.src) {
 const started = Date.now();
 let count = 0;
 for (const [src, manifest] of jobs) count += (await buildFilter(src, manifest, outDir)).length;
+if (!values.src) {
+  // Host kernels (kernels/*.ts): SIMD helpers the host itself calls, each with its own memory.
+  const kernelsOut = join(root, 'dist/kernels');
+  await mkdir(kernelsOut, { recursive: true });
+  const kernelsDir = join(root, 'kernels');
+  for (const f of (await readdir(kernelsDir)).sort()) {
+    if (!f.endsWith('.ts') || f.startsWith('.')) continue;
+    await writeFile(join(kernelsOut, f.replace(/\.ts$/, '.wasm')), await compile(join(kernelsDir, f), [...COMMON, '--initialMemory', '1']));
+    count++;
+  }
+}
 console.log(`built ${count} filter modules from ${jobs.length} sources into ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -39,6 +39,11 @@ export function writePadded(rgba: Uint8Array, layout: PaddedLayout, target: Uint
   const rowBytes = width * 4;
   if (rgba.length < rowBytes * height) throw new RangeError(`expected ${rowBytes * height} bytes of RGBA, got ${rgba.length}`);
   if ((target.byteOffset + base) % 4 !== 0) throw new RangeError('padded buffer must be 4-byte aligned');
+  if (halo === 0 && stride === rowBytes) {
+    // Rows are contiguous on both sides: one copy.
+    target.set(rgba.subarray(0, rowBytes * height), base);
+    return;
+  }
   const words = new Uint32Array(target.buffer, target.byteOffset + base, layout.byteLength / 4);
   const src32 = rgba.byteOffset % 4 === 0 ? new Uint32Array(rgba.buffer, rgba.byteOffset, width * height) : undefined;
   const strideWords = stride / 4;

@@ -1,0 +1,45 @@
+/**
+ * The output check behind 1-channel gray PNGs, run by a small SIMD kernel
+ * (kernels/pack-gray.ts): every output image is scanned, and in plain JS the scan cost
+ * ~1 ms per Kodak image on the main thread — as much as everything else the main
+ * thread does for an image.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PAGE } from '../wasm/abi.js';
+
+interface PackKernel {
+  memory: WebAssembly.Memory;
+  pack_gray(src: number, n: number, dst: number): number;
+}
+
+let kernel: PackKernel | undefined;
+
+function load(): PackKernel {
+  if (!kernel) {
+    const bytes = readFileSync(fileURLToPath(new URL('../../kernels/pack-gray.wasm', import.meta.url)));
+    kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as PackKernel;
+  }
+  return kernel;
+}
+
+/** Whether every pixel was gray, and whether all were opaque. */
+export type GrayStatus = 'color' | 'gray-opaque' | 'gray-alpha';
+
+/**
+ * Checks whether every RGBA8 pixel is gray and packs the gray channel.
+ * @returns the status and, unless `color`, the n gray bytes
+ */
+export function packGray(rgba: Uint8Array): { status: GrayStatus; gray?: Uint8Array } {
+  const k = load();
+  const n = rgba.length >>> 2;
+  const src = 16;
+  const dst = src + rgba.length;
+  const end = dst + n;
+  if (end > k.memory.buffer.byteLength) k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / PAGE));
+  const mem = new Uint8Array(k.memory.buffer);
+  mem.set(rgba, src);
+  const code = k.pack_gray(src, n, dst);
+  if (code === 0) return { status: 'color' };
+  return { status: code === 1 ? 'gray-opaque' : 'gray-alpha', gray: mem.slice(dst, end) };
+}
