@@ -121,6 +121,7 @@ export class Session {
   private readonly host: StrategyHost;
   private readonly executor: TileExecutor;
   private readonly paramValues: Record<string, number>;
+  private nextGroup = 0;
 
   constructor(options: SessionOptions) {
     this.filter = typeof options.filter === 'string' ? loadFilter(options.filter) : options.filter;
@@ -267,7 +268,8 @@ export class Session {
   private async filterPrepared(prepared: PreparedImage, label: string, stages: StageTimes): Promise<number> {
     const { width, height } = prepared.layout;
     const plan = planTiles(width, height, this.tileSize);
-    const settled = await Promise.allSettled(plan.tiles.map((tile) => this.executor.run(this.host.task(prepared, tile))));
+    const group = this.nextGroup++;
+    const settled = await Promise.allSettled(plan.tiles.map((tile) => this.executor.run({ ...this.host.task(prepared, tile), group })));
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];
       if (s.status === 'rejected') throw this.tileError(label, plan.tiles[i], s.reason);

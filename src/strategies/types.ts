@@ -52,6 +52,8 @@ export interface RunnerInit {
 
 /** Where one tile's pixels are and where its result goes. */
 export interface TileTask {
+  /** Tiles with the same group (one image) may be sent to a thread together; a failure fails its group only. */
+  group?: number;
   width: number;
   height: number;
   /** Buffer holding the padded source (`copy`); absent for `shared`, which uses the shared memory. */

@@ -1,0 +1,93 @@
+/**
+ * Redis key names and timings of the queue backend, in one place.
+ *
+ * Everything a run writes lives under `tessera:run:<id>:` — BullMQ's own keys (the run's
+ * queue is `tiles` with that prefix), tile bytes, results and the filter's bytes — so a
+ * run is removed with one SCAN of its prefix. Outside it only the run registry
+ * (`tessera:runs`, a set that Redis deletes when its last member leaves) and the pub/sub
+ * channel of the same name exist.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** Root of every key tessera writes. */
+export const KEY_ROOT = 'tessera';
+
+/** Set of the ids of runs in progress; workers poll it, coordinators add and remove themselves. */
+export const RUNS_KEY = `${KEY_ROOT}:runs`;
+
+/** Pub/sub channel: `start <id>` and `end <id>`, so workers join and leave runs at once rather than at their next poll. */
+export const RUNS_CHANNEL = `${KEY_ROOT}:runs`;
+
+/** BullMQ queue name inside a run's prefix. */
+export const QUEUE_NAME = 'tiles';
+
+/** A fresh run id: 12 hex digits, unique enough for concurrent runs on one Redis. */
+export function newRunId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Keys of one run. */
+export class RunKeys {
+  /** BullMQ prefix: the run's queue keys are `<prefix>:tiles:*`. */
+  readonly prefix: string;
+  /** SCAN pattern matching every key of the run. */
+  readonly pattern: string;
+  /** Present (with a short TTL, refreshed by the coordinator) while the coordinator is alive. */
+  readonly alive: string;
+
+  constructor(readonly runId: string) {
+    if (!/^[0-9a-z]{1,64}$/.test(runId)) throw new Error(`invalid run id "${runId}"`);
+    this.prefix = `${KEY_ROOT}:run:${runId}`;
+    this.pattern = `${this.prefix}:*`;
+    this.alive = `${this.prefix}:alive`;
+  }
+
+  /** A tile's source pixels (with halo, rows packed). */
+  src(seq: number): string {
+    return `${this.prefix}:src:${seq}`;
+  }
+
+  /** A tile's filtered pixels (rows packed), written by whichever worker finishes it. */
+  dst(seq: number): string {
+    return `${this.prefix}:dst:${seq}`;
+  }
+
+  /** A filter module's bytes, by content hash. */
+  wasm(hash: string): string {
+    return `${this.prefix}:wasm:${hash}`;
+  }
+}
+
+/** The run id inside a run-scoped key, or undefined. */
+export function runIdOf(key: string): string | undefined {
+  const m = /^tessera:run:([0-9a-z]+):/.exec(key);
+  return m?.[1];
+}
+
+/**
+ * Lifetime of tile bytes, results and filter bytes. Long enough for the deepest queue a
+ * run builds (8 images in flight), short enough that a coordinator killed with SIGKILL
+ * leaves nothing large behind for long. Keys are deleted as soon as they are used.
+ */
+export const DATA_TTL_MS = 15 * 60_000;
+
+/** The coordinator refreshes its `alive` key this often… */
+export const HEARTBEAT_MS = 2_000;
+/** …with this TTL: a coordinator silent for longer is taken for dead and its run is swept by a worker. */
+export const ALIVE_TTL_MS = 10_000;
+
+/**
+ * BullMQ recovery settings (DESIGN.md "Findings"): with the defaults a SIGKILLed worker's
+ * job came back after ~60 s; with these after ~3 s. Short locks need a free event loop, so
+ * workers run filters on threads only, never on the loop that renews the locks.
+ */
+export const LOCK_DURATION_MS = 2_000;
+export const STALLED_INTERVAL_MS = 1_000;
+export const MAX_STALLED_COUNT = 2;
+
+/** Attempts per tile job (a trapping filter fails after this many) and the first retry delay. */
+export const JOB_ATTEMPTS = 3;
+export const RETRY_DELAY_MS = 100;
+
+/** How often workers look for runs besides the pub/sub notices. */
+export const DISCOVERY_INTERVAL_MS = 1_000;
