@@ -124,6 +124,38 @@ describe('bad images', () => {
   });
 });
 
+test('disk strategy: Ctrl-C mid-run removes its temporary tiles and leaves no partial output', async () => {
+  const { existsSync } = await import('node:fs');
+  const input = join(tmp.dir, 'ctrl-c-in');
+  const scratch = join(tmp.dir, 'ctrl-c-tmp');
+  mkdirSync(input);
+  mkdirSync(scratch);
+  for (let i = 0; i < 3; i++) {
+    await sharp(randomImage(300, 200, rng(i), true), { raw: { width: 300, height: 200, channels: 4 } }).png().toFile(join(input, `p${i}.png`));
+  }
+  const out = join(tmp.dir, 'ctrl-c-out');
+  let sawTiles = false;
+  const r = await runCli(['run', '--filter', 'invert', '--input', input, '--output', out, '--strategy', 'disk', '--tile', '32', '--workers', '1'], {
+    env: { ...process.env, TMPDIR: scratch },
+    onSpawn: (child) => {
+      const poll = setInterval(() => {
+        const dirs = readdirSync(scratch).filter((d) => d.startsWith('tessera-disk-'));
+        if (dirs.some((d) => readdirSync(join(scratch, d)).length > 0)) {
+          sawTiles = true;
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('exit', () => clearInterval(poll));
+    },
+  });
+  assert.ok(sawTiles, 'tiles were written before the interrupt');
+  assert.ok(r.signal === 'SIGINT' || r.code !== 0, `interrupted (code ${r.code}, signal ${r.signal})`);
+  assert.deepEqual(readdirSync(scratch), [], 'temporary tile directory removed');
+  const left = existsSync(out) ? readdirSync(out) : [];
+  assert.ok(left.every((f) => /^p\d\.png$/.test(f)), `only complete outputs: ${left.join(', ')}`);
+});
+
 describe('bad filters', () => {
   let width = 0;
   const images = join(tmp.dir, 'filter-inputs');

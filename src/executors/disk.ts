@@ -11,30 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
 import sharp from 'sharp';
+import { release, removeOnExit } from '../io/cleanup.js';
 import type { RunnerInit, TileTask, TileTimings } from '../strategies/types.js';
 import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from './child-process.js';
 import { tileTimeoutError } from './deadline.js';
 import type { TileExecutor } from './types.js';
-
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function removeLiveDirs(): void {
-  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  liveDirs.clear();
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', removeLiveDirs);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      removeLiveDirs();
-      process.kill(process.pid, signal);
-    });
-  }
-}
 
 function runProcess(args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -70,8 +51,7 @@ export class DiskExecutor implements TileExecutor {
   ) {
     if (!init.commandPath) throw new Error('disk strategy needs the filter\'s WASI command form');
     this.dir = mkdtempSync(join(tmpdir(), 'tessera-disk-'));
-    liveDirs.add(this.dir);
-    installExitHook();
+    removeOnExit(this.dir);
   }
 
   async run(task: TileTask): Promise<TileTimings> {
@@ -107,6 +87,6 @@ export class DiskExecutor implements TileExecutor {
 
   async close(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
-    liveDirs.delete(this.dir);
+    release(this.dir);
   }
 }

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ImageFormat } from './decode.js';
+import { release, removeOnExit } from './cleanup.js';
 import { packGray } from './gray-pack.js';
 
 /** Channel layout written to disk. */
@@ -61,6 +62,7 @@ export async function encodeImage(
   file: string,
 ): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  removeOnExit(tmp);
   try {
     const channels = (layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout]) as 1 | 2 | 3 | 4;
     let img = sharp(pixels, { raw: { width, height, channels } });
@@ -73,5 +75,7 @@ export async function encodeImage(
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw new TesseraError(ErrorCode.Image, `${file}: cannot encode: ${(err as Error).message}`, { cause: err });
+  } finally {
+    release(tmp);
   }
 }
