@@ -23,6 +23,7 @@ import { createPeer, PEER_NAMES, type Peer, type PeerFilter, type PeerName } fro
 import { RssSampler } from './rss-sampler.js';
 import { median, medianIndex } from './stats.js';
 import type { BenchReport, BenchResult } from './types.js';
+import type { StageTimes } from '../pipeline/stages.js';
 
 /** A cell whose first run takes longer than this is not repeated (it would blow the ~5 minute budget). */
 export const CELL_BUDGET_MS = 20_000;
@@ -116,74 +117,142 @@ function summarize(base: Omit<BenchResult, 'medianMs' | 'minMs' | 'maxMs' | 'mpx
   };
 }
 
-async function benchTessera(
-  data: Dataset, filter: string, strategy: BenchStrategy, workers: number, options: Required<Pick<BenchOptions, 'sigma' | 'repeat' | 'warmup' | 'diskRepeat' | 'tileSize'>>,
-  expected: Map<string, Uint8Array>, scratch: string,
-): Promise<BenchResult> {
-  const isDisk = strategy === 'disk';
-  const repeat = isDisk ? Math.min(options.repeat, options.diskRepeat) : options.repeat;
-  const warmup = isDisk ? 0 : options.warmup;
-  const outDir = freshDir(scratch, `${filter}-${strategy}-${workers}`);
-  const rss = new RssSampler();
-  rss.start();
-  const t0 = performance.now();
-  const session = new Session({
-    filter,
-    params: sigmaParams(filter, options.sigma),
-    strategy: (strategy === 'copy-instance' ? 'copy' : strategy) as StrategyName,
-    isolation: strategy === 'copy-instance' ? 'instance' : 'pooled',
-    workers,
-    tileSize: options.tileSize,
-  });
-  let verified = true;
-  const samples: number[] = [];
-  const stages = [];
-  let coldMs = NaN;
-  let filterStage: BenchResult['filterStage'];
-  try {
-    for (let i = 0; i < warmup + repeat; i++) {
-      const summary = await session.run(data.files, outDir);
-      if (i === 0) coldMs = performance.now() - t0;
-      if (summary.failed > 0) throw new Error(summary.results.find((r) => r.error)!.error);
-      verified &&= allEqual(await readOutputs(outDir, data.files), expected, data.files);
-      if (i >= warmup) {
-        samples.push(summary.elapsedMs);
-        stages.push(summary.stages);
-      }
-    }
-    if (strategy === 'copy' || strategy === 'shared') {
-      // The filter stage alone: decoded pixels in, filtered pixels out, all images in flight.
-      const images = [...data.decoded.entries()];
-      const times: number[] = [];
-      for (let i = 0; i < repeat + 1; i++) {
-        const s = performance.now();
-        const outs = await Promise.all(images.map(([f, img]) => session.filterPixels(img.data, img.width, img.height, f)));
-        if (i > 0) times.push(performance.now() - s);
-        verified &&= outs.every((o, k) => equalBytes(o, expected.get(images[k][0])!));
-      }
-      filterStage = { medianMs: median(times), mpxPerS: data.megapixels / (median(times) / 1000), runs: times.length };
-    }
-  } finally {
-    await session.close();
+type TesseraSettings = Required<Pick<BenchOptions, 'sigma' | 'repeat' | 'warmup' | 'diskRepeat' | 'tileSize'>>;
+
+/**
+ * One tessera cell (filter × rung × workers) with its session kept open, so that the
+ * cells of a filter can be run in interleaved rounds: a drift of the machine (another
+ * process, thermal state) then hits every rung alike instead of whichever ran last.
+ */
+class TesseraCell {
+  readonly samples: number[] = [];
+  readonly stageSamples: StageTimes[] = [];
+  readonly filterStageMs: number[] = [];
+  verified = true;
+  coldMs = NaN;
+  peakRssMb = 0;
+  private session!: Session;
+  private readonly outDir: string;
+
+  constructor(
+    private readonly data: Dataset,
+    readonly filter: string,
+    readonly strategy: BenchStrategy,
+    readonly workers: number,
+    private readonly settings: TesseraSettings,
+    private readonly expected: Map<string, Uint8Array>,
+    scratch: string,
+  ) {
+    this.outDir = freshDir(scratch, `${filter}-${strategy}-${workers}`);
   }
-  const peakRssMb = rss.stop();
-  const result = summarize(
-    {
-      filter,
-      strategy,
-      kind: 'tessera',
-      workers,
-      samplesMs: samples,
-      coldMs,
-      stages: stages[medianIndex(samples)] ?? null,
-      peakRssMb,
-      verified,
-      ...(filterStage ? { filterStage } : {}),
-      ...(isDisk && repeat === 1 ? { notes: 'one timed run (a process per tile takes ~100 ms)' } : {}),
-    },
-    data.megapixels,
-  );
-  return result;
+
+  get isDisk(): boolean {
+    return this.strategy === 'disk';
+  }
+
+  /** Timed runs this cell gets. */
+  get repeat(): number {
+    return this.isDisk ? Math.min(this.settings.repeat, this.settings.diskRepeat) : this.settings.repeat;
+  }
+
+  /** Starts the session; its first run is the cold run (for `disk` also the first timed run), the warm-ups follow. */
+  async open(): Promise<void> {
+    const t0 = performance.now();
+    this.session = new Session({
+      filter: this.filter,
+      params: sigmaParams(this.filter, this.settings.sigma),
+      strategy: (this.strategy === 'copy-instance' ? 'copy' : this.strategy) as StrategyName,
+      isolation: this.strategy === 'copy-instance' ? 'instance' : 'pooled',
+      workers: this.workers,
+      tileSize: this.settings.tileSize,
+    });
+    await this.run(this.isDisk);
+    this.coldMs = performance.now() - t0;
+    for (let i = 1; i < (this.isDisk ? 0 : this.settings.warmup); i++) await this.run(false);
+  }
+
+  /** One run over every image; every output decoded and compared with the reference. */
+  async run(timed = true): Promise<void> {
+    const rss = new RssSampler();
+    rss.start();
+    const summary = await this.session.run(this.data.files, this.outDir);
+    this.peakRssMb = Math.max(this.peakRssMb, rss.stop());
+    if (summary.failed > 0) throw new Error(summary.results.find((r) => r.error)!.error);
+    this.verified &&= allEqual(await readOutputs(this.outDir, this.data.files), this.expected, this.data.files);
+    if (timed) {
+      this.samples.push(summary.elapsedMs);
+      this.stageSamples.push(summary.stages);
+    }
+  }
+
+  /** `copy` and `shared`: the filter stage alone — decoded pixels in, filtered pixels out, all images in flight. */
+  get measuresFilterStage(): boolean {
+    return this.strategy === 'copy' || this.strategy === 'shared';
+  }
+
+  async filterStageRound(timed: boolean): Promise<void> {
+    const images = [...this.data.decoded.entries()];
+    const s = performance.now();
+    const outs = await Promise.all(images.map(([f, img]) => this.session.filterPixels(img.data, img.width, img.height, f)));
+    if (timed) this.filterStageMs.push(performance.now() - s);
+    this.verified &&= outs.every((o, k) => equalBytes(o, this.expected.get(images[k][0])!));
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close();
+  }
+
+  result(): BenchResult {
+    const fs = this.filterStageMs;
+    return summarize(
+      {
+        filter: this.filter,
+        strategy: this.strategy,
+        kind: 'tessera',
+        workers: this.workers,
+        samplesMs: this.samples,
+        coldMs: this.coldMs,
+        stages: this.stageSamples[medianIndex(this.samples)] ?? null,
+        peakRssMb: this.peakRssMb,
+        verified: this.verified,
+        ...(fs.length ? { filterStage: { medianMs: median(fs), mpxPerS: this.data.megapixels / (median(fs) / 1000), runs: fs.length } } : {}),
+        ...(this.isDisk && this.repeat === 1 ? { notes: 'one timed run (a process per tile takes ~200 ms)' } : {}),
+      },
+      this.data.megapixels,
+    );
+  }
+}
+
+/** Runs the cells of one filter: `disk` alone (slow), the others open together and timed in interleaved rounds. */
+async function benchTesseraCells(cells: TesseraCell[], onProgress: (label: string) => void): Promise<BenchResult[]> {
+  const label = (c: TesseraCell) => `${c.filter} ${c.strategy} ×${c.workers}`;
+  for (const cell of cells.filter((c) => c.isDisk)) {
+    onProgress(label(cell));
+    try {
+      await cell.open();
+      for (let i = 1; i < cell.repeat; i++) await cell.run();
+    } finally {
+      await cell.close();
+    }
+  }
+  const rest = cells.filter((c) => !c.isDisk);
+  try {
+    for (const cell of rest) {
+      onProgress(`${label(cell)}: cold run and warm-up`);
+      await cell.open();
+    }
+    const rounds = Math.max(0, ...rest.map((c) => c.repeat));
+    for (let r = 0; r < rounds; r++) {
+      onProgress(`${cells[0]?.filter} round ${r + 1}/${rounds}`);
+      for (const cell of rest) await cell.run();
+    }
+    const stageCells = rest.filter((c) => c.measuresFilterStage);
+    for (const cell of stageCells) await cell.filterStageRound(false);
+    for (let r = 0; r < rounds; r++) for (const cell of stageCells) await cell.filterStageRound(true);
+  } finally {
+    for (const cell of rest) await cell.close();
+  }
+  return cells.map((c) => c.result());
 }
 
 async function benchPeer(
@@ -300,15 +369,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const params = resolveParams(module.manifest, sigmaParams(filter, sigma));
       const expected = new Map<string, Uint8Array>();
       for (const [f, img] of data.decoded) expected.set(f, applyReference(module.name, params, img.data, img.width, img.height));
-      for (const strategy of strategiesFor(filter)) {
-        for (const workers of workerCounts) {
-          const label = `${filter} ${strategy} ×${workers}`;
-          options.onCell?.({ label, index: index++, total });
-          const result = await benchTessera(data, filter, strategy, workers, settings, expected, scratch);
-          results.push(result);
-          options.onCell?.({ label, index, total, result });
-        }
+      const cells = strategiesFor(filter).flatMap((strategy) =>
+        workerCounts.map((workers) => new TesseraCell(data, filter, strategy, workers, settings, expected, scratch)),
+      );
+      const filterResults = await benchTesseraCells(cells, (label) => options.onCell?.({ label, index, total }));
+      for (const result of filterResults) {
+        index++;
+        options.onCell?.({ label: `${result.filter} ${result.strategy} ×${result.workers}`, index, total, result });
       }
+      results.push(...filterResults);
     }
     const baselines = new Map<string, Map<string, Uint8Array>>();
     for (const name of peerNames) {
