@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { BENCH_STRATEGIES, runBench, type BenchOptions, type BenchStrategy } from '../bench/run-bench.js';
@@ -33,12 +33,12 @@ export function benchCommand(): Command {
   return new Command('bench')
     .description('measure the strategy ladder and the peers on the same images; writes bench.json and bench.md')
     .option('-i, --input <dir>', 'images to use (default: the synthetic Kodak-shaped set, generated on first use)')
-    .option('--filters <list>', 'filters to measure', commaList, ['grayscale', 'gaussian-blur'])
+    .addOption(new Option('--filters <list>', 'filters to measure').argParser(commaList).default(['grayscale', 'gaussian-blur'], 'grayscale,gaussian-blur'))
     .option('--strategies <list>', `tessera rungs: ${BENCH_STRATEGIES.join(',')} (default: all; disk for grayscale only)`, commaList)
-    .option('--workers <list>', 'thread counts', commaList, [...new Set(['1', String(availableParallelism())])])
+    .addOption(new Option('--workers <list>', 'thread counts').argParser(commaList).default([...new Set(['1', String(availableParallelism())])], `1,${availableParallelism()} (1 and the CPU count)`))
     .option('--repeat <n>', 'timed runs per cell (default 5, --quick 2)', positiveInt('--repeat'))
     .option('--warmup <n>', 'untimed runs before them (default 1)')
-    .option('--peers <list>', `peers: ${PEER_NAMES.join(',')} or none`, commaList, [...PEER_NAMES])
+    .addOption(new Option('--peers <list>', 'peers to measure beside tessera, or none').argParser(commaList).default([...PEER_NAMES], PEER_NAMES.join(',')))
     .option('--sigma <n>', 'gaussian-blur sigma for tessera and the peers', '2')
     .option('--images <n>', 'use only the first N images', positiveInt('--images'))
     .option('--quick', 'a fast look: 2 timed runs per cell and 6 images')
