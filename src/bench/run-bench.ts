@@ -24,6 +24,7 @@ import { RssSampler } from './rss-sampler.js';
 import { median, medianIndex } from './stats.js';
 import type { BenchReport, BenchResult } from './types.js';
 import type { StageTimes } from '../pipeline/stages.js';
+import { perTileOverhead, startQueueCluster, tilesPerRun, type QueueCluster } from './queue-cluster.js';
 
 /** A cell whose first run takes longer than this is not repeated (it would blow the ~5 minute budget). */
 export const CELL_BUDGET_MS = 20_000;
@@ -55,6 +56,12 @@ export interface BenchOptions {
   /** Only the first `images` images of the input. */
   images?: number;
   tileSize?: number;
+  /** Where tessera's tiles run: `local` threads and/or `queue` (`copy` cells through BullMQ on Redis, labelled `queue×K`). @defaultValue ['local'] */
+  backends?: Array<'local' | 'queue'>;
+  /** `tessera worker` processes started for the queue backend. @defaultValue 2 */
+  queueWorkers?: number;
+  /** Redis URL for the queue backend; default: a private redis-server on a free port. */
+  redis?: string;
   /** Called when a cell starts and when it ends. */
   onCell?: (event: { label: string; index: number; total: number; result?: BenchResult; skipped?: string }) => void;
 }
@@ -142,8 +149,10 @@ class TesseraCell {
     private readonly settings: TesseraSettings,
     private readonly expected: Map<string, Uint8Array>,
     scratch: string,
+    /** Run through the queue backend (tiles on `tessera worker` processes). */
+    private readonly queue?: QueueCluster,
   ) {
-    this.outDir = freshDir(scratch, `${filter}-${strategy}-${workers}`);
+    this.outDir = freshDir(scratch, `${filter}-${strategy}-${workers}${queue ? '-queue' : ''}`);
   }
 
   get isDisk(): boolean {
@@ -165,6 +174,7 @@ class TesseraCell {
       isolation: this.strategy === 'copy-instance' ? 'instance' : 'pooled',
       workers: this.workers,
       tileSize: this.settings.tileSize,
+      ...(this.queue ? { backend: 'queue' as const, redis: this.queue.url } : {}),
     });
     await this.run(this.isDisk);
     this.coldMs = performance.now() - t0;
@@ -207,9 +217,9 @@ class TesseraCell {
     return summarize(
       {
         filter: this.filter,
-        strategy: this.strategy,
+        strategy: this.queue ? `queue×${this.queue.workers}` : this.strategy,
         kind: 'tessera',
-        workers: this.workers,
+        workers: this.queue ? this.queue.workers : this.workers,
         samplesMs: this.samples,
         coldMs: this.coldMs,
         stages: this.stageSamples[medianIndex(this.samples)] ?? null,
@@ -360,19 +370,30 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const results: BenchResult[] = [];
   const skipped: BenchReport['skipped'] = [];
   const peerFilters = filters.filter((f) => f === 'grayscale' || f === 'gaussian-blur').map((name) => ({ name, sigma }) as PeerFilter);
+  const backends = options.backends ?? ['local'];
+  const local = backends.includes('local');
+  const queueWorkers = options.queueWorkers ?? 2;
   const total =
-    filters.reduce((n, f) => n + strategiesFor(f).length, 0) * workerCounts.length + peerNames.length * peerFilters.length * workerCounts.length;
+    (local ? filters.reduce((n, f) => n + strategiesFor(f).length, 0) * workerCounts.length : 0) +
+    (backends.includes('queue') ? filters.length : 0) +
+    peerNames.length * peerFilters.length * workerCounts.length;
   let index = 0;
+  let cluster: QueueCluster | undefined;
   try {
+    if (backends.includes('queue')) cluster = await startQueueCluster(queueWorkers, options.redis);
     for (const filter of filters) {
       const module = loadFilter(filter);
       const params = resolveParams(module.manifest, sigmaParams(filter, sigma));
       const expected = new Map<string, Uint8Array>();
       for (const [f, img] of data.decoded) expected.set(f, applyReference(module.name, params, img.data, img.width, img.height));
-      const cells = strategiesFor(filter).flatMap((strategy) =>
+      const cells = (local ? strategiesFor(filter) : []).flatMap((strategy) =>
         workerCounts.map((workers) => new TesseraCell(data, filter, strategy, workers, settings, expected, scratch)),
       );
+      if (cluster) cells.push(new TesseraCell(data, filter, 'copy', Math.max(...workerCounts), settings, expected, scratch, cluster));
       const filterResults = await benchTesseraCells(cells, (label) => options.onCell?.({ label, index, total }));
+      const queued = filterResults.find((r) => r.strategy.startsWith('queue×'));
+      const copy = filterResults.filter((r) => r.strategy === 'copy').sort((a, b) => b.workers - a.workers)[0];
+      if (queued && copy) queued.notes = perTileOverhead(queued, copy, tilesPerRun(data.decoded.values(), settings.tileSize));
       for (const result of filterResults) {
         index++;
         options.onCell?.({ label: `${result.filter} ${result.strategy} ×${result.workers}`, index, total, result });
@@ -418,6 +439,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       }
     }
   } finally {
+    await cluster?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
   const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };

@@ -21,11 +21,15 @@ interface BenchFlags {
   out: string;
   sigma: string;
   images?: number;
+  backends: string[];
+  queueWorkers: number;
+  redis?: string;
 }
 
 function cellLine(r: BenchResult): string {
   const stage = r.filterStage ? `, filter stage ${r.filterStage.medianMs.toFixed(0)} ms` : '';
-  return `${r.filter} ${r.strategy} ×${r.workers}: median ${r.medianMs.toFixed(0)} ms (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${r.coldMs.toFixed(0)} ms${r.verified ? '' : ' — NOT VERIFIED'}`;
+  const overhead = r.strategy.startsWith('queue×') && r.notes ? ` — ${r.notes}` : '';
+  return `${r.filter} ${r.strategy} ×${r.workers}: median ${r.medianMs.toFixed(0)} ms (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${r.coldMs.toFixed(0)} ms${r.verified ? '' : ' — NOT VERIFIED'}${overhead}`;
 }
 
 /** `tessera bench`. */
@@ -42,6 +46,9 @@ export function benchCommand(): Command {
     .option('--sigma <n>', 'gaussian-blur sigma for tessera and the peers', '2')
     .option('--images <n>', 'use only the first N images', positiveInt('--images'))
     .option('--quick', 'a fast look: 2 timed runs per cell and 6 images')
+    .addOption(new Option('--backends <list>', 'local and/or queue: queue adds copy cells run by tessera workers through Redis, labelled queue×K').argParser(commaList).default(['local'], 'local'))
+    .option('--queue-workers <n>', 'tessera worker processes started for --backends queue', positiveInt('--queue-workers'), 2)
+    .option('--redis <url>', 'Redis for --backends queue (default: a private redis-server on a free port)')
     .option('-o, --out <dir>', 'where bench.json and bench.md go', 'bench-results')
     .addHelpText(
       'after',
@@ -49,7 +56,8 @@ export function benchCommand(): Command {
 Examples:
   $ tessera bench                                   the full default matrix (~5 minutes on 2 cores)
   $ tessera bench --quick --peers none              the ladder only, fast
-  $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/`,
+  $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/
+  $ tessera bench --peers none --strategies copy --backends local,queue --queue-workers 2   what distribution costs`,
     )
     .action(async (flags: BenchFlags) => {
       const workers = flags.workers.map((w) => positiveInt('--workers')(w));
@@ -66,6 +74,9 @@ Examples:
       for (const p of peers) {
         if (!(PEER_NAMES as readonly string[]).includes(p)) throw new TesseraError(ErrorCode.Usage, `unknown peer "${p}"; valid: ${PEER_NAMES.join(', ')}, none`);
       }
+      for (const b of flags.backends) {
+        if (b !== 'local' && b !== 'queue') throw new TesseraError(ErrorCode.Usage, `unknown backend "${b}"; valid: local, queue`);
+      }
       const tty = process.stderr.isTTY;
       const bar = tty ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} cells | {label}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
       let started = false;
@@ -79,6 +90,9 @@ Examples:
         peers: peers as PeerName[],
         sigma,
         images: flags.images ?? (flags.quick ? 6 : undefined),
+        backends: flags.backends as Array<'local' | 'queue'>,
+        queueWorkers: flags.queueWorkers,
+        redis: flags.redis,
         onCell: ({ label, index, total, result, skipped }) => {
           if (bar && !started) {
             bar.start(total, 0, { label });

@@ -10,6 +10,7 @@ import { benchCommand } from './bench.js';
 import { datasetCommand } from './dataset.js';
 import { filtersCommand } from './filters.js';
 import { runCommand } from './run.js';
+import { workerCommand } from './worker.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -22,6 +23,7 @@ function program(): Command {
     .addCommand(filtersCommand())
     .addCommand(benchCommand())
     .addCommand(datasetCommand())
+    .addCommand(workerCommand())
     .addHelpText(
       'after',
       `

@@ -35,6 +35,8 @@ interface RunFlags {
   tileTimeout: number;
   json?: boolean;
   progress: boolean;
+  backend: 'local' | 'queue';
+  redis?: string;
 }
 
 /** `tessera run`. */
@@ -58,6 +60,8 @@ export function runCommand(): Command {
     .option('--filter-memory <mb>', 'cap on each private filter memory (copy), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
     .option('--tile-timeout <ms>', 'per-tile deadline: an overrunning tile\'s worker is stopped and replaced, the image fails', positiveInt('--tile-timeout'), DEFAULT_TILE_TIMEOUT_MS)
     .option('--in-flight <n>', 'images decoded, filtered or encoded at once (memory grows with it)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
+    .addOption(new Option('--backend <name>', 'where tiles run: local (this machine\'s threads) or queue (tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
+    .option('--redis <url>', 'Redis URL for --backend queue, e.g. redis://127.0.0.1:6379')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
@@ -67,6 +71,7 @@ Examples:
   $ tessera run --filter gaussian-blur --param sigma=2 --input photos/ --output out/
   $ tessera run --filter grayscale --input kodim01.png --output out/ --strategy copy --workers 1
   $ tessera run --filter ./my-filter.wasm --input photos/ --output out/ --json
+  $ tessera run --filter sobel --input photos/ --output out/ --backend queue --redis redis://queue-host:6379
 
 Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2 usage error.`,
     )
@@ -85,6 +90,8 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         filterMemoryMb: flags.filterMemory,
         imagesInFlight: flags.inFlight,
         tileTimeoutMs: flags.tileTimeout,
+        backend: flags.backend,
+        redis: flags.redis,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;
@@ -105,5 +112,11 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         process.stderr.write(formatSummary(summary) + '\n');
       }
       if (summary.failed > 0) process.exitCode = 1;
+      if (flags.backend === 'queue') {
+        // ioredis' reply parser keeps a timer alive for ~2 s after large replies (shrinking its
+        // buffer pool); the run is over and its keys are deleted, so do not wait for it.
+        await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
+        process.exit();
+      }
     });
 }

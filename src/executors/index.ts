@@ -3,8 +3,10 @@ import { DEFAULT_TILE_TIMEOUT_MS } from './deadline.js';
 import { DiskExecutor } from './disk.js';
 import { InlineExecutor } from './inline.js';
 import { PipeExecutor } from './pipe.js';
+import { QueueExecutor } from './queue.js';
 import { ThreadExecutor } from './threads.js';
 import type { TileExecutor } from './types.js';
+import type { FilterModule } from '../wasm/filter-module.js';
 
 export type { TileExecutor } from './types.js';
 export { DEFAULT_TILE_TIMEOUT_MS } from './deadline.js';
@@ -20,11 +22,21 @@ export interface ExecutorOptions {
    * be stopped — a thread of their own even for `workers: 1`.
    */
   trusted: boolean;
+  /** `queue`: tiles go to `tessera worker`s through Redis (needs `redis` and `filter`). @defaultValue 'local' */
+  backend?: 'local' | 'queue';
+  /** Redis URL of the queue backend. */
+  redis?: string;
+  /** The loaded filter, which the queue backend ships to the workers by hash. */
+  filter?: FilterModule;
 }
 
 /** Filter processes for `disk` and `pipe`; for `copy` and `shared` inline (trusted, one worker) or a thread pool. */
 export function createExecutor(init: RunnerInit, options: ExecutorOptions): TileExecutor {
   const timeout = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
+  if (options.backend === 'queue') {
+    if (!options.filter) throw new Error('the queue backend needs the loaded filter');
+    return new QueueExecutor(init, { redis: options.redis ?? '', filter: options.filter, tileTimeoutMs: timeout, threads: options.workers });
+  }
   if (init.strategy === 'disk') return new DiskExecutor(init, options.workers, timeout);
   if (init.strategy === 'pipe') return new PipeExecutor(init, options.workers, timeout);
   if (options.workers <= 1 && options.trusted) return new InlineExecutor(init);

@@ -52,6 +52,14 @@ export interface SessionOptions {
   tileTimeoutMs?: number;
   /** Images in flight at once (at least the worker count). @defaultValue 8 */
   imagesInFlight?: number;
+  /**
+   * Where tiles run: `local` (this process) or `queue` (BullMQ on Redis, served by
+   * `tessera worker` processes; pixels travel as bytes, so the host strategy is `copy`
+   * and each worker runs tiles with its own `--strategy`). @defaultValue 'local'
+   */
+  backend?: 'local' | 'queue';
+  /** Redis URL for `backend: 'queue'`, e.g. `redis://127.0.0.1:6379`. */
+  redis?: string;
 }
 
 /** What happened to one input file. */
@@ -135,7 +143,12 @@ export class Session {
     checkInt('filterMemoryMb', filterMemoryMb, 1);
     this.imagesInFlight = options.imagesInFlight ?? Math.max(DEFAULT_IMAGES_IN_FLIGHT, this.workers);
     checkInt('imagesInFlight', this.imagesInFlight, 1);
-    this.strategy = options.strategy ?? (this.filter.shared ? 'shared' : 'copy');
+    const backend = options.backend ?? 'local';
+    if (backend !== 'local' && backend !== 'queue') throw new TesseraError(ErrorCode.Usage, `unknown backend "${String(backend)}"; valid: local, queue`);
+    if (backend === 'queue' && options.strategy && options.strategy !== 'copy') {
+      throw new TesseraError(ErrorCode.Usage, `with --backend queue tiles travel as bytes (the copy host); choose how workers run them with \`tessera worker --strategy\`, not --strategy ${options.strategy}`);
+    }
+    this.strategy = options.strategy ?? (backend === 'queue' ? 'copy' : this.filter.shared ? 'shared' : 'copy');
     if (!STRATEGIES.includes(this.strategy)) {
       throw new TesseraError(ErrorCode.Usage, `unknown strategy "${String(this.strategy)}"; valid strategies: ${STRATEGIES.join(', ')}`);
     }
@@ -188,11 +201,12 @@ export class Session {
     this.host = createStrategyHost(init);
     const tileTimeoutMs = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
     checkInt('tileTimeoutMs', tileTimeoutMs, 1);
-    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin });
+    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, backend, redis: options.redis, filter: this.filter });
   }
 
   /** Processes `files` into `outDir` (which must exist), never throwing for a bad image. */
   async run(files: readonly string[], outDir: string, options: RunOptions = {}): Promise<RunSummary> {
+    await this.executor.ready?.();
     const started = performance.now();
     const stages = emptyStages();
     const results: ImageResult[] = new Array(files.length);
@@ -288,6 +302,7 @@ export class Session {
     if (rgba.length !== width * height * 4) {
       throw new TesseraError(ErrorCode.Usage, `expected ${width * height * 4} bytes of RGBA for ${width}×${height}, got ${rgba.length}`);
     }
+    await this.executor.ready?.();
     const prepared = this.host.prepare(rgba, paddedLayout(width, height, this.halo));
     try {
       await this.filterPrepared(prepared, label, emptyStages());

@@ -2,6 +2,7 @@
  * Redis connections of the queue backend: URL checks, a fast connectivity check with an
  * error that says what to do, and the connection settings each role needs.
  */
+import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ErrorCode, TesseraError } from '../errors.js';
 
@@ -48,6 +49,7 @@ function unreachable(url: string, reason: string): RedisUnreachableError {
 
 const base = (): RedisOptions => ({
   connectTimeout: CONNECT_TIMEOUT_MS,
+  disconnectTimeout: 500,
   // Reconnect quickly and forever: a brief Redis restart should not end a long run.
   retryStrategy: (times: number) => Math.min(100 * times, 2_000),
 });
@@ -65,6 +67,8 @@ export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): P
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
+    // ioredis waits this long for a socket that already failed to close: do not hold the process.
+    disconnectTimeout: 100,
   });
   client.on('error', (err: Error) => (lastError = err));
   let timer: NodeJS.Timeout | undefined;
@@ -82,6 +86,14 @@ export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): P
     clearTimeout(timer);
     client.disconnect();
   }
+}
+
+/**
+ * Connection options for a BullMQ class that should own (and on close, disconnect) its
+ * connections: workers and queue events, whose blocking reads must be interrupted.
+ */
+export function bullConnection(url: string): BullRedisOptions {
+  return { url, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy: (times: number) => Math.min(100 * times, 2_000), maxRetriesPerRequest: null };
 }
 
 /**

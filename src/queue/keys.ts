@@ -42,6 +42,11 @@ export class RunKeys {
     this.alive = `${this.prefix}:alive`;
   }
 
+  /** List of finished tiles (see `doneMessage`): the coordinator pops it to learn what to assemble. */
+  get done(): string {
+    return `${this.prefix}:done`;
+  }
+
   /** A tile's source pixels (with halo, rows packed). */
   src(seq: number): string {
     return `${this.prefix}:src:${seq}`;

@@ -52,6 +52,21 @@ export interface TileJobData {
   ttlMs: number;
 }
 
+/**
+ * What a worker pushes on the run's `done` list when it is finished with a tile: the
+ * sequence number, or the sequence number and why the tile failed for good.
+ */
+export function doneMessage(seq: number, failure?: string): string {
+  return failure === undefined ? String(seq) : `${seq}\t${failure}`;
+}
+
+/** Inverse of {@link doneMessage}. */
+export function parseDone(message: string): { seq: number; failure?: string } {
+  const tab = message.indexOf('\t');
+  if (tab < 0) return { seq: Number(message) };
+  return { seq: Number(message.slice(0, tab)), failure: message.slice(tab + 1) };
+}
+
 /** Bytes of a source tile with its halo. */
 export function sourceBytes(width: number, height: number, halo: number): number {
   return (width + 2 * halo) * (height + 2 * halo) * 4;
@@ -66,13 +81,13 @@ export function resultBytes(width: number, height: number): number {
  * Copies a tile and its halo out of the padded source of `task` into a packed buffer
  * (what `copy` copies into linear memory, here copied into a Redis value instead).
  */
-export function packSource(task: TileTask, halo: number): Buffer {
+export function packSource(task: TileTask, halo: number, into?: Buffer): Buffer {
   const rowBytes = (task.width + 2 * halo) * 4;
   const rows = task.height + 2 * halo;
-  const out = Buffer.allocUnsafe(rowBytes * rows);
-  const src = new Uint8Array(task.src!);
+  const out = into?.length === rowBytes * rows ? into : Buffer.allocUnsafe(rowBytes * rows);
+  const src = Buffer.from(task.src!); // a view, no copy; Buffer#copy is a memcpy without a subarray per row
   let from = task.srcOffset - halo * task.srcStride - halo * 4;
-  for (let r = 0; r < rows; r++, from += task.srcStride) out.set(src.subarray(from, from + rowBytes), r * rowBytes);
+  for (let r = 0; r < rows; r++, from += task.srcStride) src.copy(out, r * rowBytes, from, from + rowBytes);
   return out;
 }
 
@@ -82,8 +97,9 @@ export function unpackResult(result: Uint8Array, task: TileTask): void {
   if (result.length !== rowBytes * task.height) {
     throw new Error(`tile result has ${result.length} bytes, expected ${rowBytes * task.height} (${task.width}×${task.height} RGBA)`);
   }
-  const dst = new Uint8Array(task.dst!);
-  for (let r = 0; r < task.height; r++) dst.set(result.subarray(r * rowBytes, (r + 1) * rowBytes), task.dstOffset + r * task.dstStride);
+  const dst = Buffer.from(task.dst!);
+  const from = Buffer.from(result.buffer, result.byteOffset, result.length);
+  for (let r = 0; r < task.height; r++) from.copy(dst, task.dstOffset + r * task.dstStride, r * rowBytes, (r + 1) * rowBytes);
 }
 
 /**

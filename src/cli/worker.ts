@@ -1,0 +1,57 @@
+import { Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { WORKER_STRATEGIES, type WorkerStrategy } from '../queue/engine.js';
+import { TileWorkerNode } from '../queue/worker.js';
+import { positiveInt } from './parse.js';
+
+interface WorkerFlags {
+  redis: string;
+  concurrency: number;
+  strategy: WorkerStrategy;
+  logInterval: number;
+}
+
+/** `tessera worker`. */
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('filter tiles for `tessera run --backend queue` coordinators on the same Redis, until stopped')
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
+    .option('-c, --concurrency <n>', 'tiles filtered at once (worker threads)', positiveInt('--concurrency'), availableParallelism())
+    .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM').choices([...WORKER_STRATEGIES]).default('copy'))
+    .option('--log-interval <ms>', 'one progress line per interval with work in it', positiveInt('--log-interval'), 1000)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tessera worker --redis redis://queue-host:6379
+  $ tessera worker --redis redis://queue-host:6379 --concurrency 8 --strategy shared
+
+SIGTERM or Ctrl-C stops taking tiles, lets the tiles in progress finish and exits; a second
+signal exits at once (its tiles are picked up by other workers within seconds).`,
+    )
+    .action(async (flags: WorkerFlags) => {
+      const node = new TileWorkerNode({ redis: flags.redis, concurrency: flags.concurrency, strategy: flags.strategy, logIntervalMs: flags.logInterval });
+      await node.start();
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            process.stderr.write(`tessera worker: ${signal} again, exiting now\n`);
+            process.exit(130);
+          }
+          stopping = true;
+          process.stderr.write(`tessera worker: ${signal}, finishing the tiles in progress…\n`);
+          node.close().then(resolve, (err: unknown) => {
+            process.stderr.write(`tessera worker: ${String(err)}\n`);
+            resolve();
+          });
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      process.stderr.write(`tessera worker ${node.name}: stopped after ${node.tilesDone} tiles\n`);
+      // Do not wait for ioredis' buffer-pool timer (~2 s after large replies): everything is closed.
+      await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+      process.exit();
+    });
+}

@@ -1,0 +1,60 @@
+/**
+ * The run registry: how long-lived workers find per-run queues. A coordinator adds its
+ * run id to `tessera:runs`, keeps `tessera:run:<id>:alive` fresh and announces the run on
+ * the pub/sub channel; at the end it removes itself and deletes every key of the run.
+ * A run whose coordinator stopped refreshing `alive` (killed) is swept by the first
+ * worker that notices.
+ */
+import type { Redis } from 'ioredis';
+import { ALIVE_TTL_MS, RUNS_CHANNEL, RUNS_KEY, RunKeys } from './keys.js';
+
+/** Makes a run visible to workers. */
+export async function announceRun(redis: Redis, keys: RunKeys): Promise<void> {
+  await redis.multi().set(keys.alive, String(process.pid), 'PX', ALIVE_TTL_MS).sadd(RUNS_KEY, keys.runId).exec();
+  await redis.publish(RUNS_CHANNEL, `start ${keys.runId}`);
+}
+
+/** Refreshes the coordinator's `alive` key. */
+export async function heartbeat(redis: Redis, keys: RunKeys): Promise<void> {
+  await redis.set(keys.alive, String(process.pid), 'PX', ALIVE_TTL_MS);
+}
+
+/** Deletes every key matching `pattern` (SCAN + UNLINK); returns how many. */
+export async function sweep(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (found.length > 0) n += await redis.unlink(...found);
+  } while (cursor !== '0');
+  return n;
+}
+
+/** Ends a run: leaves the registry, tells the workers, deletes its keys. */
+export async function retireRun(redis: Redis, keys: RunKeys): Promise<void> {
+  await redis.multi().srem(RUNS_KEY, keys.runId).del(keys.alive).exec();
+  await redis.publish(RUNS_CHANNEL, `end ${keys.runId}`);
+  await sweep(redis, keys.pattern);
+}
+
+/** Ids of registered runs, split into live ones and ones whose coordinator is gone. */
+export async function listRuns(redis: Redis): Promise<{ live: string[]; dead: string[] }> {
+  const ids = (await redis.smembers(RUNS_KEY)).filter((id) => /^[0-9a-z]{1,64}$/.test(id));
+  if (ids.length === 0) return { live: [], dead: [] };
+  const pipe = redis.pipeline();
+  for (const id of ids) pipe.exists(new RunKeys(id).alive);
+  const alive = (await pipe.exec()) ?? [];
+  const live: string[] = [];
+  const dead: string[] = [];
+  ids.forEach((id, i) => (alive[i]?.[1] === 1 ? live : dead).push(id));
+  return { live, dead };
+}
+
+/** Removes a dead run; only the caller that wins the SREM sweeps its keys. */
+export async function reapRun(redis: Redis, runId: string): Promise<boolean> {
+  const keys = new RunKeys(runId);
+  if ((await redis.srem(RUNS_KEY, runId)) !== 1) return false;
+  await sweep(redis, keys.pattern);
+  return true;
+}

@@ -1,0 +1,267 @@
+/**
+ * `tessera worker`: pulls tile jobs of every run in progress on one Redis, filters them on
+ * its own worker-thread pool and stores the results. One BullMQ Worker per run (each run
+ * has its own queue); runs are found through the registry and its pub/sub channel.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { errorMessage } from '../errors.js';
+import type { FilterModule } from '../wasm/filter-module.js';
+import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
+import { engineKey, TileEngine, type WorkerStrategy } from './engine.js';
+import { FilterCache, FilterUnavailableError } from './filters.js';
+import {
+  DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
+} from './keys.js';
+import { doneMessage, refuseReason, sourceBytes, type TileJobData } from './protocol.js';
+import { listRuns, reapRun } from './registry.js';
+
+/** Options of a worker node. */
+export interface TileWorkerOptions {
+  redis: string;
+  /** Tiles filtered at once: the size of the thread pool. @defaultValue os.availableParallelism() */
+  concurrency?: number;
+  /** How this worker runs tiles. @defaultValue 'copy' */
+  strategy?: WorkerStrategy;
+  /** Jobs taken beyond those running, so fetching the next tile overlaps filtering this one. @defaultValue concurrency */
+  prefetch?: number;
+  /** Where progress lines go. @defaultValue stderr */
+  log?: (line: string) => void;
+  /** One progress line per this many ms with work in it. @defaultValue 1000 */
+  logIntervalMs?: number;
+  /** Name in logs and in error messages. @defaultValue host:pid */
+  name?: string;
+}
+
+interface RunState {
+  keys: RunKeys;
+  worker: Worker;
+}
+
+/** Engines kept alive for reuse (one pool per filter+params). */
+const MAX_ENGINES = 3;
+const ENGINE_IDLE_MS = 60_000;
+
+/** A worker process's tile-serving loop. */
+export class TileWorkerNode {
+  readonly name: string;
+  readonly concurrency: number;
+  readonly strategy: WorkerStrategy;
+  private readonly url: string;
+  private readonly prefetch: number;
+  private readonly log: (line: string) => void;
+  private readonly logIntervalMs: number;
+  private redis?: Redis;
+  private subscriber?: Redis;
+  private filters?: FilterCache;
+  private readonly tmp = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
+  private readonly runs = new Map<string, RunState>();
+  private readonly engines = new Map<string, TileEngine>();
+  private discoverTimer?: NodeJS.Timeout;
+  private logTimer?: NodeJS.Timeout;
+  private discovering?: Promise<void>;
+  private closing?: Promise<void>;
+  private stats = { done: 0, failed: 0, filterMs: 0, ioMs: 0, runs: new Set<string>(), lastError: '' };
+  private total = 0;
+
+  constructor(options: TileWorkerOptions) {
+    this.url = checkRedisUrl(options.redis);
+    this.concurrency = options.concurrency ?? availableParallelism();
+    this.strategy = options.strategy ?? 'copy';
+    this.prefetch = options.prefetch ?? this.concurrency;
+    this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
+    this.logIntervalMs = options.logIntervalMs ?? 1000;
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Tiles finished since start. */
+  get tilesDone(): number {
+    return this.total;
+  }
+
+  /**
+   * Connects (failing fast with a clear error when Redis cannot be reached) and starts
+   * serving every run announced now or later.
+   * @throws RedisUnreachableError
+   */
+  async start(): Promise<void> {
+    await checkRedis(this.url);
+    this.redis = connectRedis(this.url, 'blocking', `tessera-worker:${this.name}`);
+    this.filters = new FilterCache(this.redis, join(this.tmp, 'filters'));
+    this.subscriber = connectRedis(this.url, 'blocking');
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      const [what, id] = message.split(' ');
+      if (what === 'end' && id) void this.leave(id);
+      else void this.discover();
+    });
+    await this.subscriber.subscribe(RUNS_CHANNEL);
+    await this.discover();
+    this.discoverTimer = setInterval(() => void this.discover(), DISCOVERY_INTERVAL_MS);
+    this.logTimer = setInterval(() => this.report(), this.logIntervalMs);
+    this.log(`tessera worker ${this.name}: serving ${redactUrl(this.url)} with ${this.concurrency} thread${this.concurrency > 1 ? 's' : ''} (${this.strategy})`);
+  }
+
+  private discover(): Promise<void> {
+    // One discovery at a time; a notice during one schedules another right after.
+    this.discovering ??= (async () => {
+      try {
+        if (this.closing || !this.redis) return;
+        const { live, dead } = await listRuns(this.redis);
+        for (const id of live) if (!this.runs.has(id)) this.join(id);
+        for (const id of dead) {
+          await this.leave(id);
+          if (await reapRun(this.redis, id)) this.log(`tessera worker ${this.name}: swept run ${id} (its coordinator stopped answering)`);
+        }
+        for (const id of [...this.runs.keys()]) if (!live.includes(id)) await this.leave(id);
+      } catch (err) {
+        this.stats.lastError = `discovery: ${errorMessage(err)}`;
+      } finally {
+        this.discovering = undefined;
+      }
+    })();
+    return this.discovering;
+  }
+
+  private join(runId: string): void {
+    if (this.closing) return;
+    const keys = new RunKeys(runId);
+    const worker = new Worker<TileJobData>(QUEUE_NAME, (job) => this.process(job, keys), {
+      connection: bullConnection(this.url),
+      prefix: keys.prefix,
+      name: this.name,
+      concurrency: this.concurrency + this.prefetch,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
+      drainDelay: 1,
+    });
+    worker.on('error', (err) => (this.stats.lastError = errorMessage(err)));
+    this.runs.set(runId, { keys, worker });
+  }
+
+  private async leave(runId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    this.runs.delete(runId);
+    try {
+      // Lets jobs in progress finish; their results are simply not read any more.
+      await run.worker.close();
+    } catch {
+      // closing anyway
+    }
+  }
+
+  private async process(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
+    const data = job.data;
+    const attempts = job.opts.attempts ?? 1;
+    try {
+      return await this.attempt(job, keys);
+    } catch (err) {
+      this.stats.failed++;
+      const message = `${errorMessage(err)} (worker ${this.name}, attempt ${job.attemptsMade + 1} of ${attempts})`;
+      this.stats.lastError = message;
+      // The last attempt: tell the coordinator now rather than let it find out from the job's state.
+      if (err instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts) {
+        await this.push(keys, doneMessage(data.seq, message), data.ttlMs).catch(() => {});
+      }
+      throw err instanceof UnrecoverableError ? new UnrecoverableError(message) : new Error(message);
+    }
+  }
+
+  /** Appends to the run's `done` list (with a TTL, in case the run is already gone). */
+  private push(keys: RunKeys, message: string, ttlMs: number): Promise<unknown> {
+    // Separate commands rather than MULTI, whose buffer concatenation would copy; order is kept on one connection.
+    return Promise.all([this.redis!.rpush(keys.done, message), this.redis!.pexpire(keys.done, ttlMs)]);
+  }
+
+  private async attempt(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
+    const data = job.data;
+    const refused = refuseReason(data);
+    if (refused) throw new UnrecoverableError(refused);
+    const t0 = performance.now();
+    let filter: FilterModule;
+    try {
+      filter = await this.filters!.resolve(data.filter, keys);
+    } catch (err) {
+      if (err instanceof FilterUnavailableError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    const src = await this.redis!.getBuffer(data.src);
+    if (!src) throw new UnrecoverableError(`tile ${data.seq}: its source bytes are gone from Redis (the run ended or its coordinator died)`);
+    const expected = sourceBytes(data.width, data.height, data.halo);
+    if (src.length !== expected) throw new UnrecoverableError(`tile ${data.seq}: source has ${src.length} bytes, expected ${expected}`);
+    const engine = await this.engine(filter, data);
+    const t1 = performance.now();
+    const out = await engine.run(src, data);
+    const t2 = performance.now();
+    try {
+      await Promise.all([this.redis!.set(data.dst, out.result, 'PX', data.ttlMs), this.push(keys, doneMessage(data.seq), data.ttlMs)]);
+    } finally {
+      out.release(); // the reply means the bytes were sent: the buffer can be reused
+    }
+    const t3 = performance.now();
+    this.stats.done++;
+    this.total++;
+    this.stats.runs.add(data.run);
+    this.stats.filterMs += t2 - t1;
+    this.stats.ioMs += t1 - t0 + (t3 - t2);
+    return data.seq;
+  }
+
+  private async engine(filter: FilterModule, data: TileJobData): Promise<TileEngine> {
+    const key = engineKey(filter, data, this.strategy);
+    let engine = this.engines.get(key);
+    if (engine) {
+      this.engines.delete(key); // re-insert: most recently used last
+      this.engines.set(key, engine);
+      return engine;
+    }
+    engine = new TileEngine(filter, data, this.strategy, this.concurrency);
+    this.engines.set(key, engine);
+    const now = Date.now();
+    for (const [k, e] of this.engines) {
+      if (e === engine || e.busy > 0) continue;
+      if (this.engines.size > MAX_ENGINES || now - e.lastUsed > ENGINE_IDLE_MS) {
+        this.engines.delete(k);
+        void e.close();
+      }
+    }
+    return engine;
+  }
+
+  private report(): void {
+    const s = this.stats;
+    if (s.done === 0 && s.failed === 0) {
+      if (s.lastError) this.log(`tessera worker ${this.name}: ${s.lastError}`);
+      s.lastError = '';
+      return;
+    }
+    const per = (ms: number) => (s.done ? (ms / s.done).toFixed(1) : '0');
+    const failed = s.failed ? `, ${s.failed} failed${s.lastError ? ` (${s.lastError})` : ''}` : '';
+    this.log(
+      `tessera worker ${this.name}: ${s.done} tiles in ${(this.logIntervalMs / 1000).toFixed(1)} s${failed} — ` +
+        `filter ${per(s.filterMs)} ms/tile, redis ${per(s.ioMs)} ms/tile; run ${[...s.runs].join(', ') || '-'}; ${this.total} in all`,
+    );
+    this.stats = { done: 0, failed: 0, filterMs: 0, ioMs: 0, runs: new Set(), lastError: '' };
+  }
+
+  /** Stops taking jobs, lets the ones in progress finish, and disconnects. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.discoverTimer);
+      clearInterval(this.logTimer);
+      await this.discovering;
+      await Promise.all([...this.runs.keys()].map((id) => this.leave(id)));
+      this.report();
+      await Promise.all([...this.engines.values()].map((e) => e.close()));
+      this.engines.clear();
+      this.subscriber?.disconnect();
+      await this.redis?.quit().catch(() => this.redis?.disconnect());
+      rmSync(this.tmp, { recursive: true, force: true });
+    })();
+    return this.closing;
+  }
+}
