@@ -73,5 +73,7 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
 function describeSharpError(err: unknown): string {
   const message = (err as Error).message ?? String(err);
   if (/read error|truncated|premature end|crc|corrupt/i.test(message)) return `corrupt or truncated data (${message})`;
+  // libvips' error buffer is shared by its threads; under load a failed decode sometimes reaches us without its text.
+  if (/^unknown error$/i.test(message.trim())) return 'corrupt or truncated data (libvips gave no detail)';
   return message;
 }

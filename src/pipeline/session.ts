@@ -5,62 +5,20 @@
  * barrier: the pool's queue holds tiles of the next image while this one finishes,
  * and libvips decodes and encodes other images on its own threads meanwhile.
  */
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
-import { createExecutor, DEFAULT_TILE_TIMEOUT_MS, type TileExecutor } from '../executors/index.js';
-import { decodeImage, DEFAULT_MAX_PIXELS } from '../io/decode.js';
+import { createExecutor, type TileExecutor } from '../executors/index.js';
+import { decodeImage } from '../io/decode.js';
 import { prepareForEncode, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
-import { createStrategyHost, STRATEGIES, type Isolation, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
+import { createStrategyHost, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { paddedLayout } from '../tiling/padded-image.js';
-import { DEFAULT_TILE_SIZE, planTiles, type Tile } from '../tiling/plan.js';
+import { planTiles, type Tile } from '../tiling/plan.js';
 import { PAGE } from '../wasm/abi.js';
-import { createFilterMemory, filterHalo, loadFilter, type FilterModule } from '../wasm/filter-module.js';
-import { resolveParams, type ParamInput } from '../wasm/params.js';
+import { createFilterMemory, type FilterModule } from '../wasm/filter-module.js';
+import { resolveSessionConfig, type SessionOptions } from './session-config.js';
 import { addStages, emptyStages, type StageTimes } from './stages.js';
 
-/**
- * Images decoded, filtered or encoded at once. More than the thread count, because
- * libvips decodes and encodes on its own threads: on 2 cores, 8 in flight ran the
- * Kodak-shaped set ~20% faster than 3 (decodes of later images overlap encodes of
- * earlier ones). Memory grows with it: about 3 × width × height × 4 bytes per image.
- */
-export const DEFAULT_IMAGES_IN_FLIGHT = 8;
-
-/** Default cap on a private filter memory (`copy`), in MiB. */
-export const DEFAULT_FILTER_MEMORY_MB = 256;
-
-/** Options of a session. */
-export interface SessionOptions {
-  /** Built-in filter name, path to a `.wasm`, or a filter loaded with `loadFilter`. */
-  filter: string | FilterModule;
-  /** Filter params by name; strings are parsed (CLI), numbers taken as is. Defaults from the manifest. */
-  params?: ParamInput;
-  /** `shared` (default when the filter supports it), `copy`, `pipe` or `disk`. */
-  strategy?: StrategyName;
-  /** `copy` only: `pooled` (one instance per worker) or `instance` (a fresh instance per tile). @defaultValue 'pooled' */
-  isolation?: Isolation;
-  /** Threads filtering tiles: 1 runs inline on the calling thread. @defaultValue os.availableParallelism() */
-  workers?: number;
-  /** Tile edge in pixels (≥ 1). @defaultValue 256 */
-  tileSize?: number;
-  /** Refuse images with more pixels than this, before decoding. @defaultValue 268402689 */
-  maxPixels?: number;
-  /** Cap on each private filter memory (`copy`), MiB. @defaultValue 256 */
-  filterMemoryMb?: number;
-  /** Per-tile deadline in ms: an overrunning tile's thread or process is stopped and replaced, and the image fails. @defaultValue 10000 */
-  tileTimeoutMs?: number;
-  /** Images in flight at once (at least the worker count). @defaultValue 8 */
-  imagesInFlight?: number;
-  /**
-   * Where tiles run: `local` (this process) or `queue` (BullMQ on Redis, served by
-   * `tessera worker` processes; pixels travel as bytes, so the host strategy is `copy`
-   * and each worker runs tiles with its own `--strategy`). @defaultValue 'local'
-   */
-  backend?: 'local' | 'queue';
-  /** Redis URL for `backend: 'queue'`, e.g. `redis://127.0.0.1:6379`. */
-  redis?: string;
-}
+export { DEFAULT_FILTER_MEMORY_MB, DEFAULT_IMAGES_IN_FLIGHT, type SessionOptions } from './session-config.js';
 
 /** What happened to one input file. */
 export interface ImageResult {
@@ -109,12 +67,6 @@ export interface RunOptions {
   onPixels?: (input: string, rgba: Uint8Array, width: number, height: number) => void;
 }
 
-function checkInt(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new TesseraError(ErrorCode.Usage, `Expected an integer >= ${min} for ${name} but received ${value}`);
-  }
-}
-
 /** An open session; call `close()` when done. */
 export class Session {
   readonly filter: FilterModule;
@@ -132,57 +84,17 @@ export class Session {
   private nextGroup = 0;
 
   constructor(options: SessionOptions) {
-    this.filter = typeof options.filter === 'string' ? loadFilter(options.filter) : options.filter;
-    this.workers = options.workers ?? availableParallelism();
-    this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
-    this.maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-    const filterMemoryMb = options.filterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB;
-    checkInt('workers', this.workers, 1);
-    checkInt('tileSize', this.tileSize, 1);
-    checkInt('maxPixels', this.maxPixels, 1);
-    checkInt('filterMemoryMb', filterMemoryMb, 1);
-    this.imagesInFlight = options.imagesInFlight ?? Math.max(DEFAULT_IMAGES_IN_FLIGHT, this.workers);
-    checkInt('imagesInFlight', this.imagesInFlight, 1);
-    const backend = options.backend ?? 'local';
-    if (backend !== 'local' && backend !== 'queue') throw new TesseraError(ErrorCode.Usage, `unknown backend "${String(backend)}"; valid: local, queue`);
-    if (backend === 'queue' && options.strategy && options.strategy !== 'copy') {
-      throw new TesseraError(ErrorCode.Usage, `with --backend queue tiles travel as bytes (the copy host); choose how workers run them with \`tessera worker --strategy\`, not --strategy ${options.strategy}`);
-    }
-    this.strategy = options.strategy ?? (backend === 'queue' ? 'copy' : this.filter.shared ? 'shared' : 'copy');
-    if (!STRATEGIES.includes(this.strategy)) {
-      throw new TesseraError(ErrorCode.Usage, `unknown strategy "${String(this.strategy)}"; valid strategies: ${STRATEGIES.join(', ')}`);
-    }
-    const isolation = options.isolation ?? 'pooled';
-    if (isolation !== 'pooled' && isolation !== 'instance') {
-      throw new TesseraError(ErrorCode.Usage, `unknown isolation "${String(isolation)}"; valid: pooled, instance`);
-    }
-    if (isolation === 'instance' && this.strategy !== 'copy') {
-      throw new TesseraError(ErrorCode.Usage, `--isolation instance applies to the copy strategy only, not ${this.strategy}`);
-    }
-    if (this.strategy === 'shared' && !this.filter.shared) {
-      throw new TesseraError(
-        ErrorCode.Usage,
-        `filter ${this.filter.name} cannot use the shared strategy: its module does not import a shared env.memory; use --strategy copy`,
-      );
-    }
-    if ((this.strategy === 'pipe' || this.strategy === 'disk') && !this.filter.command) {
-      throw new TesseraError(
-        ErrorCode.Usage,
-        `filter ${this.filter.name} has no WASI command form (${this.filter.builtin ? `${this.filter.name}.wasi.wasm` : 'FILE.wasi.wasm next to FILE.wasm'}) for the ${this.strategy} strategy; build it with scripts/build-filters.mjs`,
-      );
-    }
-    this.params = resolveParams(this.filter.manifest, options.params);
-    this.paramValues = Object.fromEntries(this.filter.manifest.params.map((p, i) => [p.name, this.params[i] / p.scale]));
-    this.halo = filterHalo(this.filter, this.params);
-    const variant = this.strategy === 'shared' ? this.filter.shared! : this.filter.plain;
-    const maxMemoryPages = Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE);
-    if (variant.memory === 'exported' && (variant.limits.maximum === undefined || variant.limits.maximum > maxMemoryPages)) {
-      // A memory the module defines itself can only be capped by its own declared maximum.
-      throw new TesseraError(
-        ErrorCode.FilterInvalid,
-        `${this.filter.source}: defines its own memory with ${variant.limits.maximum === undefined ? 'no maximum' : `a maximum of ${variant.limits.maximum} pages`}, so --filter-memory ${filterMemoryMb} MiB cannot cap it. Possible solutions:\n- import the memory as env.memory instead (AssemblyScript: --importMemory; Rust/clang: -Wl,--import-memory)\n- declare a maximum of at most ${maxMemoryPages} pages`,
-      );
-    }
+    const config = resolveSessionConfig(options);
+    const { variant, maxMemoryPages, isolation, backend, tileTimeoutMs } = config;
+    this.filter = config.filter;
+    this.strategy = config.strategy;
+    this.workers = config.workers;
+    this.tileSize = config.tileSize;
+    this.maxPixels = config.maxPixels;
+    this.imagesInFlight = config.imagesInFlight;
+    this.params = config.params;
+    this.paramValues = config.paramValues;
+    this.halo = config.halo;
     const init: RunnerInit = {
       strategy: this.strategy,
       filterName: this.filter.builtin ? this.filter.name : this.filter.source,
@@ -199,8 +111,6 @@ export class Session {
     }
     if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
-    const tileTimeoutMs = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
-    checkInt('tileTimeoutMs', tileTimeoutMs, 1);
     this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, backend, redis: options.redis, filter: this.filter });
   }
 

@@ -1,0 +1,149 @@
+/**
+ * Checking a session's options, apart from doing the work (sharp's habit): every
+ * option is validated and defaulted here, with errors that name the option and its
+ * range; the session trusts what this returns.
+ */
+import { availableParallelism } from 'node:os';
+import { ErrorCode, TesseraError } from '../errors.js';
+import { DEFAULT_TILE_TIMEOUT_MS } from '../executors/deadline.js';
+import { DEFAULT_MAX_PIXELS } from '../io/decode.js';
+import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
+import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
+import { PAGE } from '../wasm/abi.js';
+import { filterHalo, loadFilter, type FilterModule, type FilterVariant } from '../wasm/filter-module.js';
+import { resolveParams, type ParamInput } from '../wasm/params.js';
+
+/**
+ * Images decoded, filtered or encoded at once. More than the thread count, because
+ * libvips decodes and encodes on its own threads: on 2 cores, 8 in flight ran the
+ * Kodak-shaped set ~20% faster than 3 (decodes of later images overlap encodes of
+ * earlier ones). Memory grows with it: about 3 × width × height × 4 bytes per image.
+ */
+export const DEFAULT_IMAGES_IN_FLIGHT = 8;
+
+/** Default cap on a private filter memory (`copy`), in MiB. */
+export const DEFAULT_FILTER_MEMORY_MB = 256;
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Built-in filter name, path to a `.wasm`, or a filter loaded with `loadFilter`. */
+  filter: string | FilterModule;
+  /** Filter params by name; strings are parsed (CLI), numbers taken as is. Defaults from the manifest. */
+  params?: ParamInput;
+  /** `shared` (default when the filter supports it), `copy`, `pipe` or `disk`. */
+  strategy?: StrategyName;
+  /** `copy` only: `pooled` (one instance per worker) or `instance` (a fresh instance per tile). @defaultValue 'pooled' */
+  isolation?: Isolation;
+  /** Threads filtering tiles: 1 runs inline on the calling thread. @defaultValue os.availableParallelism() */
+  workers?: number;
+  /** Tile edge in pixels (≥ 1). @defaultValue 256 */
+  tileSize?: number;
+  /** Refuse images with more pixels than this, before decoding. @defaultValue 268402689 */
+  maxPixels?: number;
+  /** Cap on each private filter memory (`copy`), MiB. @defaultValue 256 */
+  filterMemoryMb?: number;
+  /** Per-tile deadline in ms: an overrunning tile's thread or process is stopped and replaced, and the image fails. @defaultValue 10000 */
+  tileTimeoutMs?: number;
+  /** Images in flight at once (at least the worker count). @defaultValue 8 */
+  imagesInFlight?: number;
+  /**
+   * Where tiles run: `local` (this process) or `queue` (BullMQ on Redis, served by
+   * `tessera worker` processes; pixels travel as bytes, so the host strategy is `copy`
+   * and each worker runs tiles with its own `--strategy`). @defaultValue 'local'
+   */
+  backend?: 'local' | 'queue';
+  /** Redis URL for `backend: 'queue'`, e.g. `redis://127.0.0.1:6379`. */
+  redis?: string;
+}
+
+/** Options checked and defaulted. */
+export interface SessionConfig {
+  filter: FilterModule;
+  strategy: StrategyName;
+  isolation: Isolation;
+  backend: 'local' | 'queue';
+  redis?: string;
+  workers: number;
+  tileSize: number;
+  maxPixels: number;
+  maxMemoryPages: number;
+  imagesInFlight: number;
+  tileTimeoutMs: number;
+  /** i32 values p0..p3. */
+  params: number[];
+  /** Param values as the user sees them, by name. */
+  paramValues: Record<string, number>;
+  halo: number;
+  /** The compiled form the strategy runs. */
+  variant: FilterVariant;
+}
+
+function checkInt(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TesseraError(ErrorCode.Usage, `Expected an integer >= ${min} for ${name} but received ${value}`);
+  }
+}
+
+/**
+ * Validates and defaults session options; loads (and so validates) the filter.
+ * @throws TesseraError naming the option, param or filter at fault
+ */
+export function resolveSessionConfig(options: SessionOptions): SessionConfig {
+  const filter = typeof options.filter === 'string' ? loadFilter(options.filter) : options.filter;
+  const workers = options.workers ?? availableParallelism();
+  const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const filterMemoryMb = options.filterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB;
+  checkInt('workers', workers, 1);
+  checkInt('tileSize', tileSize, 1);
+  checkInt('maxPixels', maxPixels, 1);
+  checkInt('filterMemoryMb', filterMemoryMb, 1);
+  const imagesInFlight = options.imagesInFlight ?? Math.max(DEFAULT_IMAGES_IN_FLIGHT, workers);
+  checkInt('imagesInFlight', imagesInFlight, 1);
+  const backend = options.backend ?? 'local';
+  if (backend !== 'local' && backend !== 'queue') throw new TesseraError(ErrorCode.Usage, `unknown backend "${String(backend)}"; valid: local, queue`);
+  if (backend === 'queue' && options.strategy && options.strategy !== 'copy') {
+    throw new TesseraError(ErrorCode.Usage, `with --backend queue tiles travel as bytes (the copy host); choose how workers run them with \`tessera worker --strategy\`, not --strategy ${options.strategy}`);
+  }
+  const strategy = options.strategy ?? (backend === 'queue' ? 'copy' : filter.shared ? 'shared' : 'copy');
+  if (!STRATEGIES.includes(strategy)) {
+    throw new TesseraError(ErrorCode.Usage, `unknown strategy "${String(strategy)}"; valid strategies: ${STRATEGIES.join(', ')}`);
+  }
+  const isolation = options.isolation ?? 'pooled';
+  if (isolation !== 'pooled' && isolation !== 'instance') {
+    throw new TesseraError(ErrorCode.Usage, `unknown isolation "${String(isolation)}"; valid: pooled, instance`);
+  }
+  if (isolation === 'instance' && strategy !== 'copy') {
+    throw new TesseraError(ErrorCode.Usage, `--isolation instance applies to the copy strategy only, not ${strategy}`);
+  }
+  if (strategy === 'shared' && !filter.shared) {
+    throw new TesseraError(
+      ErrorCode.Usage,
+      `filter ${filter.name} cannot use the shared strategy: its module does not import a shared env.memory; use --strategy copy`,
+    );
+  }
+  if ((strategy === 'pipe' || strategy === 'disk') && !filter.command) {
+    throw new TesseraError(
+      ErrorCode.Usage,
+      `filter ${filter.name} has no WASI command form (${filter.builtin ? `${filter.name}.wasi.wasm` : 'FILE.wasi.wasm next to FILE.wasm'}) for the ${strategy} strategy; build it with scripts/build-filters.mjs`,
+    );
+  }
+  const params = resolveParams(filter.manifest, options.params);
+  const paramValues = Object.fromEntries(filter.manifest.params.map((p, i) => [p.name, params[i] / p.scale]));
+  const halo = filterHalo(filter, params);
+  const variant = strategy === 'shared' ? filter.shared! : filter.plain;
+  const maxMemoryPages = Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE);
+  if (variant.memory === 'exported' && (variant.limits.maximum === undefined || variant.limits.maximum > maxMemoryPages)) {
+    // A memory the module defines itself can only be capped by its own declared maximum.
+    throw new TesseraError(
+      ErrorCode.FilterInvalid,
+      `${filter.source}: defines its own memory with ${variant.limits.maximum === undefined ? 'no maximum' : `a maximum of ${variant.limits.maximum} pages`}, so --filter-memory ${filterMemoryMb} MiB cannot cap it. Possible solutions:\n- import the memory as env.memory instead (AssemblyScript: --importMemory; Rust/clang: -Wl,--import-memory)\n- declare a maximum of at most ${maxMemoryPages} pages`,
+    );
+  }
+  const tileTimeoutMs = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
+  checkInt('tileTimeoutMs', tileTimeoutMs, 1);
+  return {
+    filter, strategy, isolation, backend, redis: options.redis, workers, tileSize, maxPixels, maxMemoryPages,
+    imagesInFlight, tileTimeoutMs, params, paramValues, halo, variant,
+  };
+}
