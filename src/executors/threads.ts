@@ -7,7 +7,7 @@ import type { TileExecutor } from './types.js';
 /** Most tiles sent to a thread in one message. */
 const MAX_BATCH = 8;
 
-const WORKER = new URL('./tile-worker.js', import.meta.url).href;
+const WORKER = new URL('./tile-worker-entry.cjs', import.meta.url).href;
 
 interface Pending {
   task: TileTask;

@@ -1,6 +1,21 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ErrorCode, TesseraError } from '../errors.js';
+import { sniffImage } from './sniff.js';
+
+/** Bytes read for the header sniff: enough for PNG chunks before IDAT and JPEG markers before SOF in ordinary files. */
+const HEAD_BYTES = 64 * 1024;
+
+async function readHead(file: string, bytes: number): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = new Uint8Array(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Formats tessera reads and writes. */
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
@@ -31,29 +46,35 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
   const fail = (reason: string, cause?: unknown): never => {
     throw new TesseraError(ErrorCode.Image, `${file}: ${reason}`, { cause });
   };
-  let size: number;
+  let head: Uint8Array;
   try {
     const st = await stat(file);
     if (st.isDirectory()) fail('is a directory, not an image');
     if (!st.isFile()) fail('is not a regular file');
-    size = st.size;
+    if (st.size === 0) fail('is empty (0 bytes)');
+    head = await readHead(file, Math.min(st.size, HEAD_BYTES));
   } catch (err) {
     if (err instanceof TesseraError) throw err;
     return fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
   }
-  if (size === 0) fail('is empty (0 bytes)');
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
-  try {
-    // Header only: dimensions are checked before a single pixel is decoded.
-    meta = await sharp(file, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    return fail(`not a readable image (${describeSharpError(err)})`, err);
+  // Dimensions are checked before a single pixel is decoded: from the bytes when they
+  // are clear, else from libvips' header read.
+  let header = sniffImage(head);
+  if (!header) {
+    let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+    try {
+      meta = await sharp(file, { limitInputPixels: false }).metadata();
+    } catch (err) {
+      return fail(`not a readable image (${describeSharpError(err)})`, err);
+    }
+    const format = meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : undefined;
+    if (!format) fail(`unsupported format ${meta.format ?? 'unknown'} (tessera reads PNG, JPEG and WebP)`);
+    header = { format: format!, width: meta.width ?? 0, height: meta.height ?? 0, hasAlpha: meta.hasAlpha === true };
   }
-  const format = meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : undefined;
-  if (!format) fail(`unsupported format ${meta.format ?? 'unknown'} (tessera reads PNG, JPEG and WebP)`);
-  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  const { format, hasAlpha } = header;
+  const pixels = header.width * header.height;
   if (pixels > maxPixels) {
-    fail(`declares ${meta.width}×${meta.height} = ${(pixels / 1e6).toFixed(0)} Mpx, over the limit of ${(maxPixels / 1e6).toFixed(0)} Mpx (--max-pixels); refused before decoding`);
+    fail(`declares ${header.width}×${header.height} = ${(pixels / 1e6).toFixed(0)} Mpx, over the limit of ${(maxPixels / 1e6).toFixed(0)} Mpx (--max-pixels); refused before decoding`);
   }
   try {
     const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
@@ -62,7 +83,7 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) fail(`decoded to ${info.channels} channels, expected 4`);
-    return { width: info.width, height: info.height, data, format: format!, hasAlpha: meta.hasAlpha === true };
+    return { width: info.width, height: info.height, data, format, hasAlpha };
   } catch (err) {
     if (err instanceof TesseraError) throw err;
     return fail(`cannot decode: ${describeSharpError(err)}`, err);
