@@ -1,4 +1,8 @@
 import { Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runStartupBench } from '../bench/startup/run-startup.js';
+import { renderStartupMarkdown } from '../bench/startup/markdown.js';
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { BENCH_STRATEGIES, runBench, type BenchOptions, type BenchStrategy } from '../bench/run-bench.js';
@@ -32,9 +36,30 @@ function cellLine(r: BenchResult): string {
   return `${r.filter} ${r.strategy} ×${r.workers}: median ${r.medianMs.toFixed(0)} ms (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${r.coldMs.toFixed(0)} ms${r.verified ? '' : ' — NOT VERIFIED'}${overhead}`;
 }
 
+function startupCommand(): Command {
+  return new Command('startup')
+    .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels, memory per instance, artifact sizes; writes startup.json and startup.md')
+    .option('--filters <list>', 'filter modules to measure (default: every built-in)', commaList)
+    .option('--processes <n>', 'fresh processes for the process-per-tile level', positiveInt('--processes'), 30)
+    .option('-o, --out <dir>', 'where startup.json and startup.md go', 'bench-results')
+    .action(async (flags: { filters?: string[]; processes: number; out: string }) => {
+      const t0 = performance.now();
+      const report = await runStartupBench({ filters: flags.filters, processes: flags.processes, onStep: (s) => process.stderr.write(`${s}\n`) });
+      const dir = resolve(flags.out);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'startup.json'), JSON.stringify(report, null, 2) + '\n');
+      const md = renderStartupMarkdown(report);
+      writeFileSync(join(dir, 'startup.md'), md);
+      process.stdout.write(md);
+      process.stderr.write(`\nstartup bench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${join(dir, 'startup.json')}\n`);
+    });
+}
+
 /** `tessera bench`. */
 export function benchCommand(): Command {
   return new Command('bench')
+    .enablePositionalOptions()
+    .addCommand(startupCommand())
     .description('measure the strategy ladder and the peers on the same images; writes bench.json and bench.md')
     .option('-i, --input <dir>', 'images to use (default: the synthetic Kodak-shaped set, generated on first use)')
     .addOption(new Option('--filters <list>', 'filters to measure').argParser(commaList).default(['grayscale', 'gaussian-blur'], 'grayscale,gaussian-blur'))

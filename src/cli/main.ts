@@ -19,6 +19,7 @@ function program(): Command {
     .description('Tiled image filters in WebAssembly — fast, sandboxed, and measured against native libvips.')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions()
     .addCommand(runCommand())
     .addCommand(filtersCommand())
     .addCommand(benchCommand())

@@ -1,0 +1,32 @@
+import { formatMachine } from '../machine.js';
+import type { StartupReport } from './types.js';
+
+const ms = (v: number) => (v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${(v * 1000).toFixed(0)} µs`);
+const kb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+
+/** The start-up section of bench.md / startup.md. */
+export function renderStartupMarkdown(r: StartupReport): string {
+  const parts = [`## Start-up, isolation and density`, '', `Machine: ${formatMachine(r.machine)}.`, ''];
+  parts.push(
+    table(
+      ['module', 'size (gzip)', 'compile cold', 'Liftoff compile → tile', 'TurboFan compile → tile', 'from cache', 'instantiate', 'first call'],
+      r.modules.map((m) => [m.filter, `${kb(m.bytes)} (${kb(m.gzipBytes)})`, ms(m.compileColdMs), `${ms(m.liftoff.compileMs)} → ${ms(m.liftoff.tileMs)}`, `${ms(m.turbofan.compileMs)} → ${ms(m.turbofan.tileMs)}`, ms(m.cachedMs), ms(m.instantiateMs), ms(m.firstCallMs)]),
+    ),
+  );
+  if (r.largeModule) {
+    const l = r.largeModule;
+    parts.push('', `Large module, ${l.name} (${kb(l.bytes)}): compile cold (lazy) ${ms(l.compileColdMs)}, all functions with Liftoff ${ms(l.liftoffCompileMs)}, with TurboFan ${ms(l.turbofanCompileMs)}; from tessera's cache ${ms(l.cachedMs)} (hashing the bytes) — ${(l.compileColdMs / l.cachedMs).toFixed(0)}× / ${(l.liftoffCompileMs / l.cachedMs).toFixed(0)}× / ${(l.turbofanCompileMs / l.cachedMs).toFixed(0)}× faster.`);
+  }
+  const pooled = r.isolation.find((i) => i.level === 'pooled')!;
+  parts.push('', `One 256×256 ${r.isolationFilter} tile at each isolation level:`, '');
+  parts.push(table(['level', 'samples', 'median', 'p99', 'vs pooled'], r.isolation.map((i) => [i.level === 'process' ? 'fresh OS process' : i.level === 'instance' ? 'fresh instance' : 'pooled instance', String(i.samples), ms(i.medianMs), ms(i.p99Ms), `${(i.medianMs / pooled.medianMs).toFixed(1)}×`])));
+  const m = r.memory;
+  parts.push('', `Memory: ${kb(m.bytesPerInstance)} resident per live instance (${m.instances} alive, one page touched each) → ${m.instancesPerGiB.toLocaleString('en')} instances per GiB; a fresh Node process is ${m.freshNodeRssMb.toFixed(0)} MiB.`);
+  // The plain form of each filter stands for all three (the shared and WASI forms differ by < 1 KiB).
+  const shown = r.artifacts.filter((a) => !/\.(shared|wasi)\.wasm$/.test(a.name));
+  parts.push('', 'Artifacts a user ships (all forms in startup.json):', '', table(['artifact', 'size', 'gzip'], shown.map((a) => [a.name, kb(a.bytes), a.gzipBytes ? kb(a.gzipBytes) : '—'])));
+  parts.push('', ...r.notes.map((n) => `- ${n}`));
+  return parts.join('\n') + '\n';
+}
