@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeHtmlReport } from '../report/html-report.js';
+import type { StartupReport } from '../bench/startup/types.js';
 import { join, resolve } from 'node:path';
 import { runStartupBench } from '../bench/startup/run-startup.js';
 import { renderStartupMarkdown } from '../bench/startup/markdown.js';
@@ -9,7 +11,7 @@ import { BENCH_STRATEGIES, runBench, type BenchOptions, type BenchStrategy } fro
 import { PEER_NAMES, type PeerName } from '../bench/peers/index.js';
 import { renderMarkdown } from '../bench/markdown.js';
 import { writeBenchReport } from '../bench/write-report.js';
-import type { BenchResult } from '../bench/types.js';
+import type { BenchReport, BenchResult } from '../bench/types.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import { commaList, positiveInt } from './parse.js';
 
@@ -51,6 +53,11 @@ function startupCommand(): Command {
       const md = renderStartupMarkdown(report);
       writeFileSync(join(dir, 'startup.md'), md);
       process.stdout.write(md);
+      const benchFile = join(dir, 'bench.json');
+      if (existsSync(benchFile)) {
+        const html = await writeHtmlReport(JSON.parse(readFileSync(benchFile, 'utf8')) as BenchReport, join(dir, 'report.html'), report);
+        process.stderr.write(`rebuilt ${html} with the start-up section\n`);
+      }
       process.stderr.write(`\nstartup bench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${join(dir, 'startup.json')}\n`);
     });
 }
@@ -136,7 +143,10 @@ Examples:
         bar?.stop();
       }
       const files = writeBenchReport(report, flags.out);
+      const startupFile = join(resolve(flags.out), 'startup.json');
+      const startup = existsSync(startupFile) ? (JSON.parse(readFileSync(startupFile, 'utf8')) as StartupReport) : undefined;
+      const html = await writeHtmlReport(report, join(resolve(flags.out), 'report.html'), startup);
       process.stdout.write(renderMarkdown(report));
-      process.stderr.write(`\nbench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${files.json} and ${files.markdown}\n`);
+      process.stderr.write(`\nbench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${files.json}, ${files.markdown} and ${html}\n`);
     });
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { errorMessage, isUsageError } from '../errors.js';
 import { benchCommand } from './bench.js';
+import { reportCommand } from './report.js';
 import { datasetCommand } from './dataset.js';
 import { filtersCommand } from './filters.js';
 import { runCommand } from './run.js';
@@ -23,6 +24,7 @@ function program(): Command {
     .addCommand(runCommand())
     .addCommand(filtersCommand())
     .addCommand(benchCommand())
+    .addCommand(reportCommand())
     .addCommand(datasetCommand())
     .addCommand(workerCommand())
     .addHelpText(
