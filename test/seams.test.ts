@@ -60,6 +60,26 @@ for (const name of FILTERS) {
   });
 }
 
+test('seams: copy with a fresh instance per tile (scrubbed memory) — tiled == whole for every filter', async () => {
+  const next = rng(777);
+  const width = 61;
+  const height = 37;
+  const rgba = randomImage(width, height, next);
+  for (const name of FILTERS) {
+    const params = stressParams(loadFilter(name).manifest.params, next);
+    for (const workers of [1, 2]) {
+      const session = new Session({ filter: name, params, strategy: 'copy', isolation: 'instance', workers, tileSize: 9 });
+      try {
+        const expected = applyReference(name, session.params, rgba, width, height);
+        const diff = firstDifference(await session.filterPixels(rgba, width, height), expected, width);
+        assert.equal(diff, undefined, `${name} copy/instance workers=${workers}: ${diff}`);
+      } finally {
+        await session.close();
+      }
+    }
+  }
+});
+
 test('seams: disk (a process per tile) — tiled == whole for neighbourhood filters', async () => {
   const next = rng(4242);
   const width = 70;
