@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { StartupReport } from '../src/bench/startup/types.js';
 import type { BenchReport } from '../src/bench/types.js';
@@ -11,7 +12,7 @@ import { REPO_ROOT, runCli, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FIXTURES = join(REPO_ROOT, 'test/fixtures');
-const CHARTS = ['ladder', 'stages', 'scaling', 'peers', 'isolation', 'startup'];
+const CHARTS = ['ladder', 'stages', 'scaling', 'peers', 'isolation', 'startup', 'tiers', 'density', 'artifacts'];
 
 test('report.html renders every chart in headless Chromium, offline, without console errors', async (t) => {
   if (!existsSync(CHROMIUM)) {
@@ -34,26 +35,38 @@ test('report.html renders every chart in headless Chromium, offline, without con
     const requests: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) requests.push(r.url());
+    // Only the report file itself may load: anything else is recorded and refused.
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url === pathToFileURL(file).href) return route.continue();
+      requests.push(url);
+      return route.abort();
     });
-    await page.goto(`file://${file}`);
+    await page.goto(pathToFileURL(file).href);
     for (const id of CHARTS) {
-      // Data marks (bars, lines, points) drawn with a visible size, not just axes and grid.
-      const visible = await page.evaluate((chart) => {
-        const marks = document.querySelectorAll(`section[data-chart="${chart}"] svg [role="graphics-symbol"]`);
-        return Array.from(marks).filter((m) => {
+      // Data marks (bars, lines, points: SVG paths or rects) drawn with a visible size, not just axes and grid.
+      const marks = await page.evaluate((chart) => {
+        const svg = document.querySelector(`section[data-chart="${chart}"] svg`);
+        if (!svg) return { svg: false, visible: 0, text: 0 };
+        const shapes = Array.from(svg.querySelectorAll('[role="graphics-symbol"]')).filter((m) => m.tagName === 'path' || m.tagName === 'rect');
+        const visible = shapes.filter((m) => {
           const box = (m as SVGGraphicsElement).getBBox();
           return box.width > 0.5 || box.height > 0.5;
         }).length;
+        return { svg: true, visible, text: svg.querySelectorAll('text').length };
       }, id);
+      assert.ok(marks.svg, `chart ${id} has an SVG`);
+      assert.ok(marks.visible >= 3, `chart ${id} draws its data (${marks.visible} visible marks)`);
+      assert.ok(marks.text > 3, `chart ${id} has axis labels`);
       const size = await page.locator(`section[data-chart="${id}"] svg`).first().boundingBox();
-      assert.ok(visible >= 3, `chart ${id} draws its data (${visible} visible marks)`);
       assert.ok(size && size.width > 100 && size.height > 100, `chart ${id} has a size`);
     }
     assert.deepEqual(errors, [], 'no console errors');
     assert.deepEqual(requests, [], 'nothing fetched from the network');
     assert.ok((await page.locator('table').count()) >= 5, 'the benchmark tables are there');
+    assert.equal(await page.locator('table.ladder').count(), 2, 'a ladder table per filter');
+    assert.equal(await page.locator('.card').count(), 3, 'the three targets');
+    assert.equal(await page.locator('script').count(), 0, 'no script in the page');
     mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(REPO_ROOT, 'test-artifacts/report.png'), fullPage: true });
   } finally {

@@ -41,12 +41,15 @@ function cellLine(r: BenchResult): string {
 function startupCommand(): Command {
   return new Command('startup')
     .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels, memory per instance, artifact sizes; writes startup.json and startup.md')
-    .option('--filters <list>', 'filter modules to measure (default: every built-in)', commaList)
-    .option('--processes <n>', 'fresh processes for the process-per-tile level', positiveInt('--processes'), 30)
+    .option('--filters <list>', 'built-in filters to measure (default: all)', commaList)
+    .option('--processes <n>', 'fresh processes for the process-per-tile level', positiveInt('--processes'), 40)
+    .option('--tiles <n>', 'tiles timed per in-process isolation level', positiveInt('--tiles'), 1000)
+    .option('--instances <n>', 'instances alive at once for memory per instance', positiveInt('--instances'), 1000)
+    .option('--no-large-module', "skip wasm-vips' 5 MB module (its TurboFan compile takes seconds)")
     .option('-o, --out <dir>', 'where startup.json and startup.md go', 'bench-results')
-    .action(async (flags: { filters?: string[]; processes: number; out: string }) => {
+    .action(async (flags: { filters?: string[]; processes: number; tiles: number; instances: number; largeModule: boolean; out: string }) => {
       const t0 = performance.now();
-      const report = await runStartupBench({ filters: flags.filters, processes: flags.processes, onStep: (s) => process.stderr.write(`${s}\n`) });
+      const report = await runStartupBench({ filters: flags.filters, processes: flags.processes, tiles: flags.tiles, instances: flags.instances, largeModule: flags.largeModule, onStep: (s) => process.stderr.write(`${s}\n`) });
       const dir = resolve(flags.out);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'startup.json'), JSON.stringify(report, null, 2) + '\n');
@@ -67,7 +70,7 @@ export function benchCommand(): Command {
   return new Command('bench')
     .enablePositionalOptions()
     .addCommand(startupCommand())
-    .description('measure the strategy ladder and the peers on the same images; writes bench.json and bench.md')
+    .description('measure the strategy ladder and the peers on the same images; writes bench.json, bench.md and report.html')
     .option('-i, --input <dir>', 'images to use (default: the synthetic Kodak-shaped set, generated on first use)')
     .addOption(new Option('--filters <list>', 'filters to measure').argParser(commaList).default(['grayscale', 'gaussian-blur'], 'grayscale,gaussian-blur'))
     .option('--strategies <list>', `tessera rungs: ${BENCH_STRATEGIES.join(',')} (default: all; disk for grayscale only)`, commaList)

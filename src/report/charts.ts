@@ -2,189 +2,260 @@
  * The report's charts as Vega-Lite specs, rendered to SVG in Node at report time
  * (no browser, no CDN: the SVG is inlined into the page).
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { StartupReport } from '../bench/startup/types.js';
-import type { BenchReport } from '../bench/types.js';
+import type { BenchReport, BenchResult } from '../bench/types.js';
+import { COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Spec } from './render.js';
+import { startupCharts } from './startup-charts.js';
+import { fmtMs } from './summary.js';
 
 /** One rendered chart. */
 export interface Chart {
   id: string;
+  /** The report section it belongs to. */
+  group: 'bench' | 'startup';
   title: string;
+  /** One or two sentences saying what the chart shows and how to read it. */
   caption: string;
   svg: string;
 }
 
-type Spec = vl.TopLevelSpec;
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-const config = {
-  font: FONT,
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e8e8ee', domainColor: '#999' },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
-  range: { category: ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d'] },
+/** Order of the rungs, bottom of the ladder first. */
+export const STRATEGY_ORDER = ['disk', 'pipe', 'copy', 'copy-instance', 'shared'];
+
+const rank = (strategy: string) => {
+  const i = STRATEGY_ORDER.indexOf(strategy);
+  return i < 0 ? STRATEGY_ORDER.length : i;
 };
 
-async function render(spec: Spec): Promise<string> {
-  const compiled = vl.compile({ ...spec, config } as Spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+/** Column header of a filter: gaussian-blur carries its sigma. */
+export function filterLabel(bench: BenchReport, filter: string): string {
+  return filter === 'gaussian-blur' ? `gaussian-blur σ=${bench.settings.sigma}` : filter;
 }
 
-const ORDER = ['disk', 'pipe', 'copy', 'copy-instance', 'shared', 'queue×2'];
+function workerCounts(results: BenchResult[]): number[] {
+  return [...new Set(results.map((r) => r.workers))].sort((a, b) => a - b);
+}
+
+const workersLabel = (w: number) => `${w} worker${w > 1 ? 's' : ''}`;
+
+/** The ladder: end-to-end wall time of every rung at every worker count, log scale. */
+async function ladderChart(bench: BenchReport): Promise<Chart | undefined> {
+  const rows = bench.results.filter((r) => r.kind === 'tessera' && STRATEGY_ORDER.includes(r.strategy));
+  if (!rows.length) return undefined;
+  const counts = workerCounts(rows);
+  const values = rows.map((r) => ({ panel: filterLabel(bench, r.filter), strategy: r.strategy, workers: workersLabel(r.workers), v: r.medianMs, label: fmtMs(r.medianMs) }));
+  const lo = logFloor(values.map((v) => v.v));
+  const hi = logCeil(values.map((v) => v.v));
+  const disk = rows.filter((r) => r.strategy === 'disk');
+  const best = rows.filter((r) => r.strategy !== 'disk').sort((a, b) => a.medianMs - b.medianMs)[0];
+  return {
+    id: 'ladder',
+    group: 'bench',
+    title: 'The ladder: every rung at every worker count',
+    caption:
+      `Median wall time for the whole data set, files in to files out, on a log scale (each gridline is 10×). ` +
+      (disk.length && best
+        ? `A process per tile (disk) sits two orders of magnitude above the in-memory rungs: ${fmtMs(disk[0].medianMs)} against ${fmtMs(best.medianMs)} for the fastest rung.`
+        : 'Lower is better.'),
+    svg: await renderSvg({
+      data: { values },
+      facet: { column: { field: 'panel', title: null, sort: bench.settings.filters.map((f) => filterLabel(bench, f)) } },
+      resolve: { scale: { x: 'independent' } },
+      spacing: 28,
+      spec: {
+        width: { step: 44 },
+        height: 250,
+        encoding: {
+          x: { field: 'strategy', type: 'nominal', sort: STRATEGY_ORDER, title: null, axis: { labelAngle: 0, labelFontSize: 11 } },
+          xOffset: { field: 'workers', sort: counts.map(workersLabel) },
+          y: {
+            field: 'v',
+            type: 'quantitative',
+            scale: { type: 'log', domain: [lo, hi] },
+            title: 'wall time, whole data set (log)',
+            axis: { labelExpr: MS_AXIS, values: decades(lo, hi) },
+          },
+        },
+        layer: [
+          {
+            mark: { type: 'bar', width: { band: 0.92 } },
+            encoding: {
+              y2: { datum: lo },
+              color: { field: 'workers', type: 'nominal', title: null, sort: counts.map(workersLabel), scale: { range: COLORS.workers.slice(0, Math.max(2, counts.length)) } },
+              tooltip: [{ field: 'strategy' }, { field: 'workers' }, { field: 'label', title: 'median' }],
+            },
+          },
+          { mark: { type: 'text', dy: -4, baseline: 'bottom', fontSize: 9.5 }, encoding: { text: { field: 'label' } } },
+        ],
+      },
+    } as Spec),
+  };
+}
+
+const STAGES = [
+  ['decodeMs', 'decode'],
+  ['splitMs', 'split'],
+  ['filterMs', 'filter'],
+  ['assembleMs', 'assemble'],
+  ['encodeMs', 'encode'],
+] as const;
+
+/** Stacked busy time per stage, per rung and worker count; wall time as a tick. */
+async function stagesChart(bench: BenchReport): Promise<Chart | undefined> {
+  const rows = bench.results
+    .filter((r) => r.kind === 'tessera' && r.stages && r.strategy !== 'disk')
+    .sort((a, b) => rank(a.strategy) - rank(b.strategy) || a.workers - b.workers);
+  if (!rows.length) return undefined;
+  const rowLabel = (r: BenchResult) => `${r.strategy} ×${r.workers}`;
+  const values = rows.flatMap((r) =>
+    STAGES.map(([k, name], i) => ({ panel: filterLabel(bench, r.filter), row: rowLabel(r), stage: name, order: i, v: r.stages![k] })),
+  );
+  const walls = rows.map((r) => ({ panel: filterLabel(bench, r.filter), row: rowLabel(r), v: r.medianMs, label: `wall ${fmtMs(r.medianMs)}` }));
+  const disk = bench.results.filter((r) => r.strategy === 'disk' && r.stages);
+  const order = [...new Set(rows.map(rowLabel))];
+  return {
+    id: 'stages',
+    group: 'bench',
+    title: 'Where the time goes, per rung',
+    caption:
+      'Busy time per pipeline stage in the median run, summed over images and threads, so stages that overlap add up past the wall time (the black tick). ' +
+      'Decoding and encoding PNG dominate every in-memory rung; copy pays split and assemble, shared pays neither.' +
+      (disk.length ? ` Not drawn: disk, whose filter stage alone is ${disk.map((r) => `${fmtMs(r.stages!.filterMs)} (×${r.workers})`).join(' and ')} of process start-ups.` : ''),
+    svg: await renderSvg({
+      facet: { column: { field: 'panel', title: null, sort: bench.settings.filters.map((f) => filterLabel(bench, f)) } },
+      resolve: { scale: { x: 'independent' } },
+      spacing: 28,
+      data: { values: [...values.map((v) => ({ ...v, kind: 'stage' })), ...walls.map((w) => ({ ...w, kind: 'wall' }))] },
+      spec: {
+        width: 330,
+        height: { step: 22 },
+        encoding: { y: { field: 'row', type: 'nominal', sort: order, title: null } },
+        layer: [
+          {
+            transform: [{ filter: "datum.kind === 'stage'" }],
+            mark: { type: 'bar', height: { band: 0.72 }, cornerRadiusEnd: 0 },
+            encoding: {
+              x: { field: 'v', type: 'quantitative', stack: 'zero', title: 'busy ms, summed over threads', axis: { tickCount: 5 } },
+              color: { field: 'stage', type: 'nominal', title: null, sort: STAGES.map((s) => s[1]), scale: { domain: STAGES.map((s) => s[1]), range: [...COLORS.stage] } },
+              order: { field: 'order' },
+              tooltip: [{ field: 'row', title: 'rung' }, { field: 'stage' }, { field: 'v', title: 'ms', format: '.0f' }],
+            },
+          },
+          {
+            transform: [{ filter: "datum.kind === 'wall'" }],
+            mark: { type: 'tick', color: COLORS.ink, thickness: 2.5, size: 20 },
+            encoding: { x: { field: 'v', type: 'quantitative' }, tooltip: [{ field: 'label' }] },
+          },
+        ],
+      },
+    } as Spec),
+  };
+}
+
+const pipelineName = (r: BenchResult) => (r.kind === 'tessera' ? `tessera ${r.strategy}` : r.strategy);
+
+/** Throughput against worker count, every pipeline but disk. */
+async function scalingChart(bench: BenchReport): Promise<Chart | undefined> {
+  const rows = bench.results.filter((r) => r.strategy !== 'disk' && !r.strategy.startsWith('queue'));
+  const counts = workerCounts(rows);
+  if (!rows.length || counts.length < 2) return undefined;
+  const tessera = [...new Set(rows.filter((r) => r.kind === 'tessera').sort((a, b) => rank(a.strategy) - rank(b.strategy)).map(pipelineName))];
+  const peers = [...new Set(rows.filter((r) => r.kind === 'peer').map(pipelineName))];
+  const PEER: Record<string, string> = { sharp: '#37474f', 'wasm-vips': '#9c755f', photon: '#d4a017', jimp: '#9aa0a8', js: '#6b8e7f' };
+  const peerShades = ['#37474f', '#9c755f', '#d4a017', '#9aa0a8', '#6b8e7f'];
+  const domain = [...tessera, ...peers];
+  const range = [...tessera.map((t) => COLORS.strategy[t.replace('tessera ', '')] ?? COLORS.tessera), ...peers.map((p, i) => PEER[p] ?? peerShades[i % peerShades.length])];
+  const values = rows.map((r) => ({ panel: filterLabel(bench, r.filter), pipeline: pipelineName(r), kind: r.kind, workers: r.workers, v: r.mpxPerS }));
+  return {
+    id: 'scaling',
+    group: 'bench',
+    title: 'Scaling: throughput against worker threads',
+    caption:
+      'End-to-end megapixels per second at each worker count (higher is better). tessera rungs are solid lines, peers dashed; a peer drawn as a single point cannot use more threads. ' +
+      `disk is left out (${bench.results.filter((r) => r.strategy === 'disk').map((r) => `${r.mpxPerS.toFixed(1)} Mpx/s ×${r.workers}`).join(', ') || 'not run'}).`,
+    svg: await renderSvg({
+      data: { values },
+      facet: { column: { field: 'panel', title: null, sort: bench.settings.filters.map((f) => filterLabel(bench, f)) } },
+      spacing: 28,
+      spec: {
+        width: 360,
+        height: 240,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'workers', type: 'quantitative', title: 'worker threads', scale: { domain: [counts[0] - 0.15, counts[counts.length - 1] + 0.15], nice: false }, axis: { values: counts, format: 'd', grid: false } },
+          y: { field: 'v', type: 'quantitative', title: 'Mpx/s end to end', axis: { tickCount: 6 } },
+          color: { field: 'pipeline', type: 'nominal', title: null, scale: { domain, range }, legend: { orient: 'right', direction: 'vertical', columns: 1 } },
+          strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['tessera', 'peer'], range: [[1, 0], [4, 3]] }, legend: null },
+          tooltip: [{ field: 'pipeline' }, { field: 'workers' }, { field: 'v', title: 'Mpx/s', format: '.1f' }],
+        },
+      },
+    } as Spec),
+  };
+}
+
+/** Each pipeline at its best thread count: end to end and the filter stage alone. */
+async function peersChart(bench: BenchReport): Promise<Chart | undefined> {
+  const candidates = bench.results.filter((r) => r.kind === 'peer' || r.strategy === 'shared' || r.strategy === 'copy');
+  if (!candidates.some((r) => r.kind === 'peer')) return undefined;
+  const best = new Map<string, BenchResult>();
+  for (const r of candidates) {
+    const key = `${r.filter}/${pipelineName(r)}`;
+    if (!best.has(key) || r.mpxPerS > best.get(key)!.mpxPerS) best.set(key, r);
+  }
+  const values = [...best.values()].flatMap((r) => {
+    const name = `${pipelineName(r)} ×${r.workers}`;
+    const base = { panel: filterLabel(bench, r.filter), pipeline: name, tessera: r.kind === 'tessera', order: -r.mpxPerS };
+    const rows = [{ ...base, measure: 'end to end (file → PNG)', v: r.mpxPerS }];
+    if (r.filterStage) rows.push({ ...base, measure: 'filter stage alone', v: r.filterStage.mpxPerS });
+    return rows;
+  });
+  const lo = logFloor(values.map((v) => v.v));
+  const hi = logCeil(values.map((v) => v.v));
+  return {
+    id: 'peers',
+    group: 'bench',
+    title: 'tessera beside the peers',
+    caption:
+      'Megapixels per second on the same images in the same run, each pipeline at its best thread count (×N), log scale: end to end (decode, filter, encode) and, where the peer allows it, the filter stage alone on decoded pixels. ' +
+      'sharp is native libvips; wasm-vips is the same libvips compiled to WebAssembly.',
+    svg: await renderSvg({
+      data: { values: values.map((v) => ({ ...v, label: v.v >= 10 ? v.v.toFixed(0) : v.v.toFixed(1) })) },
+      facet: { column: { field: 'panel', title: null, sort: bench.settings.filters.map((f) => filterLabel(bench, f)) } },
+      resolve: { scale: { y: 'independent' } },
+      spacing: 36,
+      spec: {
+        width: 360,
+        height: { step: 26 },
+        encoding: {
+          y: {
+            field: 'pipeline',
+            type: 'nominal',
+            title: null,
+            sort: { field: 'order', op: 'min' },
+            axis: { labelFontWeight: { condition: { test: "indexof(datum.label, 'tessera') === 0", value: 700 }, value: 400 }, labelColor: { condition: { test: "indexof(datum.label, 'tessera') === 0", value: COLORS.tessera }, value: COLORS.ink } },
+          },
+          yOffset: { field: 'measure', sort: ['end to end (file → PNG)', 'filter stage alone'] },
+          x: { field: 'v', type: 'quantitative', scale: { type: 'log', domain: [lo, hi] }, title: 'Mpx/s (log)', axis: { values: decades(lo, hi), format: '~g' } },
+        },
+        layer: [
+          {
+            mark: { type: 'bar', height: { band: 0.9 } },
+            encoding: {
+              x2: { datum: lo },
+              color: { field: 'measure', type: 'nominal', title: null, sort: ['end to end (file → PNG)', 'filter stage alone'], scale: { range: [...COLORS.pair] } },
+              tooltip: [{ field: 'pipeline' }, { field: 'measure' }, { field: 'v', title: 'Mpx/s', format: '.1f' }],
+            },
+          },
+          { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9.5, color: COLORS.muted }, encoding: { text: { field: 'label' } } },
+        ],
+      },
+    } as Spec),
+  };
+}
 
 /** Every chart the bench results (and start-up results, when given) support. */
 export async function buildCharts(bench: BenchReport, startup?: StartupReport): Promise<Chart[]> {
-  const tessera = bench.results.filter((r) => r.kind === 'tessera');
-  const charts: Chart[] = [];
-  const maxWorkers = Math.max(...bench.results.map((r) => r.workers));
-  charts.push({
-    id: 'ladder',
-    title: 'The ladder: end-to-end time per strategy and worker count',
-    caption: 'Median wall time for the whole data set, file in to file out, log scale: the disk rung is two orders of magnitude above the rest.',
-    svg: await render({
-      data: { values: tessera.map((r) => ({ filter: r.filter, strategy: r.strategy, workers: String(r.workers), seconds: r.medianMs / 1000 })) },
-      facet: { column: { field: 'filter', title: null } },
-      resolve: { scale: { x: 'independent' } },
-      spec: {
-        width: 300,
-        height: 220,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          x: { field: 'strategy', type: 'nominal', sort: ORDER, title: null, axis: { labelAngle: -30 } },
-          xOffset: { field: 'workers' },
-          y: { field: 'seconds', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'seconds (log)' },
-          color: { field: 'workers', type: 'nominal', title: 'workers' },
-        },
-      },
-    }),
-  });
-  const stages = tessera
-    .filter((r) => r.stages && r.workers === maxWorkers && r.strategy !== 'disk')
-    .flatMap((r) =>
-      (['decodeMs', 'splitMs', 'filterMs', 'assembleMs', 'encodeMs'] as const).map((k, i) => ({ filter: r.filter, strategy: r.strategy, stage: `${i + 1} ${k.replace('Ms', '')}`, ms: r.stages![k] })),
-    );
-  charts.push({
-    id: 'stages',
-    title: `Where the time goes (${maxWorkers} workers)`,
-    caption: 'Busy time per stage summed over images and threads in the median run (disk left out: its filter stage is 20+ s of process start-ups). Decode and encode dominate every in-memory rung; copy pays split and assemble, shared does not.',
-    svg: await render({
-      data: { values: stages },
-      facet: { column: { field: 'filter', title: null } },
-      resolve: { scale: { x: 'independent' } },
-      spec: {
-        width: 300,
-        height: 220,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          x: { field: 'strategy', type: 'nominal', sort: ORDER, title: null, axis: { labelAngle: -30 } },
-          y: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'busy ms' },
-          color: { field: 'stage', type: 'nominal', title: 'stage' },
-        },
-      },
-    }),
-  });
-  const scalable = bench.results.filter((r) => r.strategy !== 'disk');
-  charts.push({
-    id: 'scaling',
-    title: 'Scaling: throughput against workers',
-    caption: 'End-to-end megapixels per second for each pipeline at each worker count measured (peers that cannot use more threads show one point).',
-    svg: await render({
-      data: { values: scalable.map((r) => ({ filter: r.filter, pipeline: r.kind === 'tessera' ? `tessera ${r.strategy}` : r.strategy, workers: r.workers, mpx: r.mpxPerS })) },
-      facet: { column: { field: 'filter', title: null } },
-      spec: {
-        width: 300,
-        height: 220,
-        mark: { type: 'line', point: true, tooltip: true },
-        encoding: {
-          x: { field: 'workers', type: 'quantitative', scale: { zero: false }, axis: { tickMinStep: 1 } },
-          y: { field: 'mpx', type: 'quantitative', title: 'Mpx/s' },
-          color: { field: 'pipeline', type: 'nominal', scale: { scheme: 'tableau10' } },
-        },
-      },
-    }),
-  });
-  const peers = bench.results
-    .filter((r) => r.kind === 'peer' || r.strategy === 'shared')
-    .flatMap((r) => {
-      const name = r.kind === 'tessera' ? `tessera shared ×${r.workers}` : `${r.strategy} ×${r.workers}`;
-      const rows = [{ filter: r.filter, pipeline: name, measure: 'end to end', mpx: r.mpxPerS }];
-      if (r.filterStage) rows.push({ filter: r.filter, pipeline: name, measure: 'filter stage', mpx: r.filterStage.mpxPerS });
-      return rows;
-    });
-  charts.push({
-    id: 'peers',
-    title: 'tessera beside the peers',
-    caption: 'Megapixels per second, end to end (file → PNG) and for the filter stage alone on decoded pixels, log scale.',
-    svg: await render({
-      data: { values: peers },
-      facet: { column: { field: 'filter', title: null } },
-      spec: {
-        width: 300,
-        height: 260,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          y: { field: 'pipeline', type: 'nominal', sort: '-x', title: null },
-          yOffset: { field: 'measure' },
-          x: { field: 'mpx', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'Mpx/s (log)' },
-          color: { field: 'measure', type: 'nominal', title: null },
-        },
-      },
-    }),
-  });
-  if (startup) {
-    charts.push({
-      id: 'isolation',
-      title: 'What a sandbox costs per unit of work',
-      caption: `One 256×256 ${startup.isolationFilter} tile: median and p99 per isolation level, log scale.`,
-      svg: await render({
-        data: { values: startup.isolation.flatMap((i) => [{ level: i.level, stat: 'median', ms: i.medianMs }, { level: i.level, stat: 'p99', ms: i.p99Ms }]) },
-        width: 420,
-        height: 160,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          y: { field: 'level', type: 'nominal', sort: ['pooled', 'instance', 'process'], title: null },
-          yOffset: { field: 'stat' },
-          x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'ms per tile (log)' },
-          color: { field: 'stat', type: 'nominal', title: null },
-        },
-      }),
-    });
-    const compile = startup.modules.flatMap((m) => [
-      { module: m.filter, phase: 'compile cold', ms: m.compileColdMs },
-      { module: m.filter, phase: 'compile Liftoff', ms: m.liftoff.compileMs },
-      { module: m.filter, phase: 'compile TurboFan', ms: m.turbofan.compileMs },
-      { module: m.filter, phase: 'from cache', ms: m.cachedMs },
-      { module: m.filter, phase: 'instantiate', ms: m.instantiateMs },
-    ]);
-    if (startup.largeModule) {
-      const l = startup.largeModule;
-      compile.push(
-        { module: 'wasm-vips (large)', phase: 'compile cold', ms: l.compileColdMs },
-        { module: 'wasm-vips (large)', phase: 'compile Liftoff', ms: l.liftoffCompileMs },
-        { module: 'wasm-vips (large)', phase: 'compile TurboFan', ms: l.turbofanCompileMs },
-        { module: 'wasm-vips (large)', phase: 'from cache', ms: l.cachedMs },
-      );
-    }
-    charts.push({
-      id: 'startup',
-      title: 'Start-up: compile tiers, cache and instantiation',
-      caption: 'Per module, log scale. Small filters compile in well under a millisecond with either tier; for a 5 MB module the optimizing tier takes seconds and the cache pays off.',
-      svg: await render({
-        data: { values: compile },
-        width: 420,
-        height: 300,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          y: { field: 'module', type: 'nominal', title: null },
-          yOffset: { field: 'phase' },
-          x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'ms (log)' },
-          color: { field: 'phase', type: 'nominal', title: null },
-        },
-      }),
-    });
-  }
-  return charts;
+  const charts = [await ladderChart(bench), await stagesChart(bench), await scalingChart(bench), await peersChart(bench)];
+  if (startup) charts.push(...(await startupCharts(startup)));
+  return charts.filter((c): c is Chart => c !== undefined);
 }

@@ -5,7 +5,7 @@
  * (`--liftoff-only`, `--no-liftoff`), which apply per process only.
  *
  *   node [flags] probe.js FILE.wasm [compile-only]
- *   node --expose-gc probe.js FILE.wasm memory N     resident bytes per live instance
+ *   node --expose-gc probe.js FILE.wasm memory N     resident bytes per live instance (one 64 KiB page touched)
  * prints one JSON line.
  */
 import { readFileSync } from 'node:fs';
@@ -29,15 +29,18 @@ if (mode === 'compile-only') {
   instantiateFilter(variant); // engine set-up outside the measurement
   gc();
   const before = process.memoryUsage().rss;
-  for (let i = 0; i < count; i++) {
-    const inst = instantiateFilter(variant);
-    // Touch one page past the statics, as a tile would: resident memory, not just reserved.
-    new Uint8Array(inst.memory.buffer).fill(1, 0, 4096);
-    live.push(inst);
-  }
+  // Each instance gets its own one-page memory (instantiation writes its data segments: one OS page).
+  for (let i = 0; i < count; i++) live.push(instantiateFilter(variant));
   gc();
-  const after = process.memoryUsage().rss;
-  process.stdout.write(JSON.stringify({ compileMs, bytesPerInstance: (after - before) / live.length }) + '\n');
+  const created = process.memoryUsage().rss;
+  // Then touch that whole 64 KiB page, as a filter at work would: resident memory, not just reserved.
+  for (const inst of live) new Uint8Array(inst.memory.buffer).fill(1, 0, 65536);
+  gc();
+  const touched = process.memoryUsage().rss;
+  const pageBytes = live.reduce((s, inst) => s + inst.memory.buffer.byteLength, 0) / count;
+  process.stdout.write(
+    JSON.stringify({ compileMs, instances: count, pageBytes, engineBytes: (created - before) / count, bytesPerInstance: (touched - before) / count }) + '\n',
+  );
 } else {
   const info = inspectWasmBinary(bytes);
   const limits = info.importedMemory ?? info.definedMemory!;

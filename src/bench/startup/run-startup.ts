@@ -5,6 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import type { RunnerInit } from '../../strategies/types.js';
 import { paddedLayout, writePadded } from '../../tiling/padded-image.js';
 import { builtinFilterNames, compileCached, contentHash, loadFilter } from '../../wasm/filter-module.js';
 import { resolveParams } from '../../wasm/params.js';
+import { ErrorCode, TesseraError } from '../../errors.js';
 import { machineInfo } from '../machine.js';
 import { median, quantile } from '../stats.js';
 import type { IsolationCost, ModuleStartup, StartupReport } from './types.js';
@@ -31,7 +33,7 @@ export interface StartupOptions {
   filters?: string[];
   /** Tiles per in-process isolation level. @defaultValue 1000 */
   tiles?: number;
-  /** Fresh processes for the process-per-tile level. @defaultValue 30 */
+  /** Fresh processes for the process-per-tile level. @defaultValue 40 */
   processes?: number;
   /** Live instances for the memory measurement. @defaultValue 1000 */
   instances?: number;
@@ -54,6 +56,37 @@ async function probe3(file: string, flags: string[], compileOnly = false) {
   const runs = [await probe(file, flags, compileOnly), await probe(file, flags, compileOnly), await probe(file, flags, compileOnly)];
   const pick = (k: 'compileMs' | 'instantiateMs' | 'firstCallMs' | 'tileMs') => median(runs.map((r) => r[k] ?? NaN));
   return { compileMs: pick('compileMs'), instantiateMs: pick('instantiateMs'), firstCallMs: pick('firstCallMs'), tileMs: pick('tileMs') };
+}
+
+/**
+ * A worker's start from the cache: the compiled Module posted to a running worker thread,
+ * which answers once it holds it (V8 shares the compiled code; nothing is recompiled).
+ */
+async function handoffMs(module: WebAssembly.Module): Promise<number> {
+  const worker = new Worker(
+    "require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(WebAssembly.Module.exports(m).length))",
+    { eval: true },
+  );
+  let failure: Error | undefined;
+  worker.on('error', (err) => (failure = err));
+  try {
+    const once = () =>
+      new Promise<void>((resolve, reject) => {
+        if (failure) return reject(failure);
+        worker.once('message', () => resolve());
+        worker.postMessage(module);
+      });
+    for (let i = 0; i < 5; i++) await once();
+    const samples: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      await once();
+      samples.push(performance.now() - t);
+    }
+    return median(samples);
+  } finally {
+    await worker.terminate();
+  }
 }
 
 function cachedMs(bytes: Uint8Array): number {
@@ -81,6 +114,7 @@ async function moduleStartup(name: string): Promise<ModuleStartup> {
     liftoff: { compileMs: liftoff.compileMs, tileMs: liftoff.tileMs },
     turbofan: { compileMs: turbofan.compileMs, tileMs: turbofan.tileMs },
     cachedMs: cachedMs(bytes),
+    handoffMs: await handoffMs(compileCached(bytes)),
     instantiateMs: cold.instantiateMs,
     firstCallMs: cold.firstCallMs,
   };
@@ -139,10 +173,11 @@ async function freshNodeRssMb(): Promise<number> {
   return Number(stdout) / 2 ** 20;
 }
 
-/** Resident bytes per live instance, measured in a fresh process with a forced GC around it. */
-async function memoryPerInstance(filter: string, count: number): Promise<number> {
+/** Resident bytes per live instance (one 64 KiB page touched), measured in a fresh process with a forced GC around it. */
+async function memoryPerInstance(filter: string, count: number): Promise<{ bytesPerInstance: number; linearBytes: number; engineBytes: number }> {
   const { stdout } = await run(process.execPath, ['--expose-gc', PROBE, join(FILTERS_DIR, `${filter}.wasm`), 'memory', String(count)], { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!).bytesPerInstance;
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { bytesPerInstance: number; engineBytes: number };
+  return { bytesPerInstance: r.bytesPerInstance, engineBytes: r.engineBytes, linearBytes: r.bytesPerInstance - r.engineBytes };
 }
 
 function artifacts(): StartupReport['artifacts'] {
@@ -152,15 +187,22 @@ function artifacts(): StartupReport['artifacts'] {
     out.push({ name: `tessera ${f}`, bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length });
   }
   const require = createRequire(import.meta.url);
-  try {
-    const libDir = join(dirname(require.resolve('@img/sharp-libvips-linux-x64/package.json')), 'lib');
-    for (const f of readdirSync(libDir).filter((n) => n.includes('.so'))) out.push({ name: `sharp: native ${f}`, bytes: statSync(join(libDir, f)).size });
-  } catch {
-    // another platform: its libvips package has another name
+  // sharp's native parts: the libvips shared library and sharp's own addon, per platform.
+  const platform = `${process.platform}-${process.arch}`;
+  for (const [pkg, label] of [[`@img/sharp-libvips-${platform}`, 'libvips'], [`@img/sharp-${platform}`, 'addon']] as const) {
+    try {
+      const libDir = join(dirname(require.resolve(`${pkg}/package`)), 'lib');
+      for (const f of readdirSync(libDir).filter((n) => /\.(so(\.|$)|node$|dylib$|dll$)/.test(n)).sort()) {
+        const bytes = readFileSync(join(libDir, f));
+        out.push({ name: `sharp ${label}: ${f}`, bytes: bytes.length, gzipBytes: gzipSync(bytes).length });
+      }
+    } catch {
+      // not installed for this platform
+    }
   }
   try {
     const vips = join(dirname(require.resolve('wasm-vips')), 'vips.wasm');
-    if (existsSync(vips)) out.push({ name: 'wasm-vips: vips.wasm', bytes: statSync(vips).size, gzipBytes: gzipSync(readFileSync(vips)).length });
+    if (existsSync(vips)) out.push({ name: 'wasm-vips vips.wasm', bytes: statSync(vips).size, gzipBytes: gzipSync(readFileSync(vips)).length });
   } catch {
     // wasm-vips not installed
   }
@@ -169,7 +211,12 @@ function artifacts(): StartupReport['artifacts'] {
 
 /** Runs every start-up measurement. */
 export async function runStartupBench(options: StartupOptions = {}): Promise<StartupReport> {
-  const filters = options.filters ?? builtinFilterNames();
+  const builtins = builtinFilterNames();
+  const filters = options.filters ?? builtins;
+  for (const f of filters) {
+    if (!builtins.includes(f)) throw new TesseraError(ErrorCode.Usage, `unknown filter "${f}" for the start-up bench; built-ins: ${builtins.join(', ')}`);
+  }
+  if (!filters.length) throw new TesseraError(ErrorCode.Usage, 'the start-up bench needs at least one filter');
   const step = options.onStep ?? (() => {});
   const modules: ModuleStartup[] = [];
   for (const name of filters) {
@@ -185,7 +232,16 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
     const cold = await probe3(file, [], true);
     const lo = await probe3(file, LIFTOFF, true);
     const tf = await probe3(file, TURBOFAN, true);
-    largeModule = { name: 'wasm-vips vips.wasm', bytes: bytes.length, compileColdMs: cold.compileMs, liftoffCompileMs: lo.compileMs, turbofanCompileMs: tf.compileMs, cachedMs: cachedMs(bytes) };
+    largeModule = {
+      name: 'wasm-vips vips.wasm',
+      bytes: bytes.length,
+      gzipBytes: gzipSync(bytes).length,
+      compileColdMs: cold.compileMs,
+      liftoffCompileMs: lo.compileMs,
+      turbofanCompileMs: tf.compileMs,
+      cachedMs: cachedMs(bytes),
+      handoffMs: await handoffMs(compileCached(bytes)),
+    };
   } catch {
     // wasm-vips missing: no large module
   }
@@ -194,11 +250,11 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
   const isolation = [
     inProcessIsolation(isolationFilter, 'pooled', options.tiles ?? 1000),
     inProcessIsolation(isolationFilter, 'instance', options.tiles ?? 1000),
-    await processIsolation(isolationFilter, options.processes ?? 30),
+    await processIsolation(isolationFilter, options.processes ?? 40),
   ];
   step('memory per instance');
   const count = options.instances ?? 1000;
-  const bytesPerInstance = await memoryPerInstance(isolationFilter, count);
+  const perInstance = await memoryPerInstance(isolationFilter, count);
   return {
     tool: 'tessera',
     date: new Date().toISOString(),
@@ -207,13 +263,13 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
     ...(largeModule ? { largeModule } : {}),
     isolation,
     isolationFilter,
-    memory: { instances: count, bytesPerInstance, instancesPerGiB: Math.floor(2 ** 30 / bytesPerInstance), freshNodeRssMb: await freshNodeRssMb() },
+    memory: { instances: count, ...perInstance, instancesPerGiB: Math.floor(2 ** 30 / perInstance.bytesPerInstance), freshNodeRssMb: await freshNodeRssMb() },
     artifacts: artifacts(),
     notes: [
       'Compile times come from fresh processes (median of 3). "Cold" is V8\'s default, which compiles big modules lazily (functions on first call); the Liftoff and TurboFan columns compile every function up front with one tier (--liftoff-only / --no-liftoff with --no-wasm-lazy-compilation, per-process flags).',
-      "The cache is tessera's in-process one: BLAKE2b of the bytes and a Map lookup; the compiled Module is then handed to worker threads without recompiling. Node 20 has no on-disk compiled-module cache: v8.serialize of a WebAssembly.Module does not round-trip (nodejs/node#18265, #36671).",
+      "The cache is tessera's in-process one: BLAKE2b of the bytes and a Map lookup (\"from cache\"), then the compiled Module is posted to each worker thread (\"to a worker\"), which shares V8's compiled code instead of recompiling — that hand-off is a worker's whole start. Node 20 has no on-disk compiled-module cache: v8.serialize of a WebAssembly.Module does not round-trip (nodejs/node#18265, #36671), so every new process compiles again.",
       'Isolation levels time one 256×256 tile copied in, filtered and copied out; "process" is spawn + one frame through a WASI filter process + exit.',
-      'Memory per instance: RSS growth while N instances are alive, each with its own memory and one touched page; each also reserves ~10 GiB of address space for guard regions (about 13,000 per process before allocation fails).',
+      'Memory per instance: RSS growth of a fresh process while N instances are alive, each with its own one-page memory, after touching that whole 64 KiB page (\"engine\" is the growth before touching it). A filter at work touches more: a 256×256 tile in and out is ~512 KiB. Each memory also reserves ~10 GiB of address space for its guard regions, so one process holds about 13,000 before allocation fails, whatever the RAM.',
     ],
   };
 }
