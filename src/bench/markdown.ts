@@ -18,7 +18,7 @@ function table(header: string[], rows: string[][]): string {
 
 /** The ladder for one filter: the reference's rungs beside tessera's, then the rungs above. */
 function ladder(report: BenchReport, filter: string, counts: number[]): string {
-  const multi = Math.max(...counts);
+  const multi = counts.length ? Math.max(...counts) : 1;
   const rows: string[][] = [];
   const rung = (label: string, strategy: string, refSingle?: number, refMulti?: number) => {
     const one = find(report.results, filter, strategy, 1);
