@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
 import sharp from 'sharp';
 import { release, removeOnExit } from '../io/cleanup.js';
+import { copyRows, haloOrigin } from '../tiling/rows.js';
 import type { RunnerInit, TileTask, TileTimings } from '../strategies/types.js';
 import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from './child-process.js';
 import { tileTimeoutError } from './deadline.js';
@@ -66,17 +67,13 @@ export class DiskExecutor implements TileExecutor {
       const w = task.width + 2 * halo;
       const h = task.height + 2 * halo;
       const tile = Buffer.allocUnsafe(w * h * 4);
-      const src = new Uint8Array(task.src!);
-      let from = task.srcOffset - halo * task.srcStride - halo * 4;
-      for (let r = 0; r < h; r++, from += task.srcStride) tile.set(src.subarray(from, from + w * 4), r * w * 4);
+      copyRows(new Uint8Array(task.src!), haloOrigin(task.srcOffset, task.srcStride, halo), task.srcStride, tile, 0, w * 4, w * 4, h);
       await sharp(tile, { raw: { width: w, height: h, channels: 4 } }).png({ compressionLevel: 6, adaptiveFiltering: false }).toFile(inPng);
       const t1 = performance.now();
       await runProcess([this.init.commandPath!, '--disk', inPng, outPng, '--halo', String(halo), '--params', params.join(',') || '0'], this.tileTimeoutMs);
       const t2 = performance.now();
       const { data } = await sharp(outPng).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      const dst = new Uint8Array(task.dst!);
-      const rowBytes = task.width * 4;
-      for (let r = 0; r < task.height; r++) dst.set(data.subarray(r * rowBytes, (r + 1) * rowBytes), task.dstOffset + r * task.dstStride);
+      copyRows(data, 0, task.width * 4, new Uint8Array(task.dst!), task.dstOffset, task.dstStride, task.width * 4, task.height);
       return { splitMs: t1 - t0, filterMs: t2 - t1, assembleMs: performance.now() - t2 };
     } finally {
       await Promise.all([unlink(inPng).catch(() => {}), unlink(outPng).catch(() => {})]);

@@ -4,6 +4,7 @@
  * `WebAssembly.Memory` for `shared` — and run on a worker-thread pool (ThreadExecutor),
  * never on the event loop that renews the jobs' locks.
  */
+import { align16, copyRows } from '../tiling/rows.js';
 import { ThreadExecutor } from '../executors/threads.js';
 import { SharedArena } from '../strategies/shared.js';
 import type { RunnerInit, TileTask } from '../strategies/types.js';
@@ -15,7 +16,6 @@ import { resultBytes, sourceBytes, type TileJobData } from './protocol.js';
 export type WorkerStrategy = 'copy' | 'shared';
 export const WORKER_STRATEGIES: readonly WorkerStrategy[] = ['copy', 'shared'];
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 /** What makes two jobs runnable by the same pool: same module, params, caps and strategy. */
 export function engineKey(filter: FilterModule, data: TileJobData, strategy: WorkerStrategy): string {
@@ -109,7 +109,7 @@ export class TileEngine {
       const base = this.arena!.allocate(srcSize + outBytes);
       try {
         const mem = new Uint8Array(this.init.sharedMemory!.buffer);
-        for (let r = 0; r < rows; r++) mem.set(src.subarray(r * rowBytes, (r + 1) * rowBytes), base + r * stride);
+        copyRows(src, 0, rowBytes, mem, base, stride, rowBytes, rows);
         const task: TileTask = {
           width, height,
           srcOffset: base + halo * stride + halo * 4, srcStride: stride,

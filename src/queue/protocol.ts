@@ -8,6 +8,7 @@
  * A tile's result has its own key and the coordinator copies it once, so a tile that runs
  * twice (at-least-once delivery after a worker died) is harmless.
  */
+import { copyRows, haloOrigin } from '../tiling/rows.js';
 import { ABI_VERSION } from '../wasm/abi.js';
 import type { Isolation, TileTask } from '../strategies/types.js';
 
@@ -85,9 +86,7 @@ export function packSource(task: TileTask, halo: number, into?: Buffer): Buffer 
   const rowBytes = (task.width + 2 * halo) * 4;
   const rows = task.height + 2 * halo;
   const out = into?.length === rowBytes * rows ? into : Buffer.allocUnsafe(rowBytes * rows);
-  const src = Buffer.from(task.src!); // a view, no copy; Buffer#copy is a memcpy without a subarray per row
-  let from = task.srcOffset - halo * task.srcStride - halo * 4;
-  for (let r = 0; r < rows; r++, from += task.srcStride) src.copy(out, r * rowBytes, from, from + rowBytes);
+  copyRows(new Uint8Array(task.src!), haloOrigin(task.srcOffset, task.srcStride, halo), task.srcStride, out, 0, rowBytes, rowBytes, rows);
   return out;
 }
 
@@ -97,9 +96,7 @@ export function unpackResult(result: Uint8Array, task: TileTask): void {
   if (result.length !== rowBytes * task.height) {
     throw new Error(`tile result has ${result.length} bytes, expected ${rowBytes * task.height} (${task.width}×${task.height} RGBA)`);
   }
-  const dst = Buffer.from(task.dst!);
-  const from = Buffer.from(result.buffer, result.byteOffset, result.length);
-  for (let r = 0; r < task.height; r++) from.copy(dst, task.dstOffset + r * task.dstStride, r * rowBytes, (r + 1) * rowBytes);
+  copyRows(result, 0, rowBytes, new Uint8Array(task.dst!), task.dstOffset, task.dstStride, rowBytes, task.height);
 }
 
 /**

@@ -11,9 +11,9 @@ import { writePadded } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
+import { align16, copyRows, haloOrigin } from '../tiling/rows.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 /** Grows a private filter memory to hold `end` bytes, naming the cap when it cannot. */
 function growFilterMemory(memory: WebAssembly.Memory, end: number, maxPages: number): void {
@@ -117,22 +117,12 @@ export class CopyTileRunner implements TileRunner {
     const end = scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3);
     if (end > memory.buffer.byteLength) growFilterMemory(memory, end, this.init.maxMemoryPages);
     this.hostBytes = Math.max(this.hostBytes, memory.buffer.byteLength);
-    const mem = new Uint8Array(memory.buffer);
     const src = new Uint8Array(task.src!);
-    const rowBytes = (width + 2 * halo) * 4;
-    let from = task.srcOffset - halo * task.srcStride - halo * 4;
-    for (let r = 0; r < inRows; r++, from += task.srcStride) {
-      mem.set(src.subarray(from, from + rowBytes), srcPtr + r * inStride);
-    }
+    copyRows(src, haloOrigin(task.srcOffset, task.srcStride, halo), task.srcStride, new Uint8Array(memory.buffer), srcPtr, inStride, (width + 2 * halo) * 4, inRows);
     const t1 = performance.now();
     callFilter(() => exports.filter(srcPtr + halo * inStride + halo * 4, inStride, dstPtr, outStride, width, height, scratchPtr, p0, p1, p2, p3));
     const t2 = performance.now();
-    const out = new Uint8Array(memory.buffer);
-    const dst = new Uint8Array(task.dst!);
-    for (let r = 0; r < height; r++) {
-      const at = dstPtr + r * outStride;
-      dst.set(out.subarray(at, at + outStride), task.dstOffset + r * task.dstStride);
-    }
+    copyRows(new Uint8Array(memory.buffer), dstPtr, outStride, new Uint8Array(task.dst!), task.dstOffset, task.dstStride, outStride, height);
     const t3 = performance.now();
     return { splitMs: t1 - t0, filterMs: t2 - t1, assembleMs: t3 - t2 };
   }

@@ -4,6 +4,8 @@
  * stores in files. Little-endian throughout.
  */
 
+import { copyRows, haloOrigin } from '../tiling/rows.js';
+
 /** "TSR1": a request. */
 export const FRAME_MAGIC_IN = 0x31525354;
 /** "TSO1": a response. */
@@ -28,10 +30,7 @@ export function encodeRequest(
   frame.writeUInt32LE(height, 8);
   frame.writeUInt32LE(halo, 12);
   for (let i = 0; i < 4; i++) frame.writeInt32LE(params[i] ?? 0, 16 + 4 * i);
-  let from = srcOffset - halo * srcStride - halo * 4;
-  for (let r = 0; r < rows; r++, from += srcStride) {
-    frame.set(src.subarray(from, from + rowBytes), REQUEST_HEADER_BYTES + r * rowBytes);
-  }
+  copyRows(src, haloOrigin(srcOffset, srcStride, halo), srcStride, frame, REQUEST_HEADER_BYTES, rowBytes, rowBytes, rows);
   return frame;
 }
 
@@ -53,9 +52,5 @@ export function decodeResponseInto(frame: Uint8Array, width: number, height: num
     throw new Error(`filter process answered ${view.getUint32(4, true)}×${view.getUint32(8, true)} for a ${width}×${height} tile`);
   }
   if (view.getUint32(12, true) !== 0) throw new Error(`filter process reported status ${view.getUint32(12, true)}`);
-  const rowBytes = width * 4;
-  for (let r = 0; r < height; r++) {
-    const at = RESPONSE_HEADER_BYTES + r * rowBytes;
-    dst.set(frame.subarray(at, at + rowBytes), dstOffset + r * dstStride);
-  }
+  copyRows(frame, RESPONSE_HEADER_BYTES, width * 4, dst, dstOffset, dstStride, width * 4, height);
 }

@@ -10,9 +10,9 @@ import { writePadded, type PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
+import { align16 } from '../tiling/rows.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 /**
  * Grows the shared memory on the host's behalf, counting the pages first (slot 1 of
