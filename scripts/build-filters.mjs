@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds tessera filters from AssemblyScript: every filters/<name>.ts with a
-// filters/<name>.json manifest becomes, in dist/filters/:
+// Builds tessera filters from AssemblyScript: every assembly/filters/<name>.ts with an
+// assembly/filters/<name>.json manifest becomes, in dist/assembly/filters/:
 //   <name>.wasm         reactor, imports a plain env.memory        (copy strategy)
 //   <name>.shared.wasm  reactor, imports a shared env.memory       (shared strategy)
 //   <name>.wasi.wasm    WASI command reading tile frames on fd 0   (pipe and disk strategies)
@@ -16,9 +16,9 @@ import { parseArgs } from 'node:util';
 import asc from 'assemblyscript/asc';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { appendCustomSection, inspectWasmBinary } = await import(join(root, 'dist/src/wasm/binary.js'));
-const { parseManifest, MANIFEST_SECTION } = await import(join(root, 'dist/src/wasm/manifest.js'));
-const { HOST_BASE } = await import(join(root, 'dist/src/wasm/abi.js'));
+const { appendCustomSection, inspectWasmBinary } = await import(join(root, 'dist/src/filter/binary.js'));
+const { parseManifest, MANIFEST_SECTION } = await import(join(root, 'dist/src/filter/manifest.js'));
+const { HOST_BASE } = await import(join(root, 'dist/src/filter/abi.js'));
 
 const COMMON = ['-O3', '--runtime', 'stub', '--enable', 'simd', '--use', 'abort=', '--noAssert'];
 export const VARIANTS = {
@@ -53,7 +53,7 @@ async function compileCommand(src) {
   await writeFile(
     entry,
     `import { filter, scratch_size } from "${rel(src)}";\n` +
-      `import { serve } from "${rel(join(root, 'filters/lib/command.ts'))}";\n` +
+      `import { serve } from "${rel(join(root, 'assembly/lib/command.ts'))}";\n` +
       `export function _start(): void {\n  serve(filter, scratch_size);\n}\n`,
   );
   try {
@@ -89,14 +89,14 @@ async function buildFilter(src, manifestPath, outDir) {
 const { values } = parseArgs({
   options: { src: { type: 'string' }, manifest: { type: 'string' }, out: { type: 'string' } },
 });
-const outDir = resolve(values.out ?? join(root, 'dist/filters'));
+const outDir = resolve(values.out ?? join(root, 'dist/assembly/filters'));
 await mkdir(outDir, { recursive: true });
 const jobs = [];
 if (values.src) {
   const manifest = values.manifest ?? values.src.replace(/\.ts$/, '.json');
   jobs.push([resolve(values.src), resolve(manifest)]);
 } else {
-  const dir = join(root, 'filters');
+  const dir = join(root, 'assembly/filters');
   for (const f of (await readdir(dir)).sort()) {
     if (f.endsWith('.ts') && !f.startsWith('.')) jobs.push([join(dir, f), join(dir, basename(f, '.ts') + '.json')]);
   }
@@ -105,10 +105,10 @@ const started = Date.now();
 let count = 0;
 for (const [src, manifest] of jobs) count += (await buildFilter(src, manifest, outDir)).length;
 if (!values.src) {
-  // Host kernels (kernels/*.ts): SIMD helpers the host itself calls, each with its own memory.
-  const kernelsOut = join(root, 'dist/kernels');
+  // Host kernels (assembly/host/*.ts): SIMD helpers the host itself calls, each with its own memory.
+  const kernelsOut = join(root, 'dist/assembly/host');
   await mkdir(kernelsOut, { recursive: true });
-  const kernelsDir = join(root, 'kernels');
+  const kernelsDir = join(root, 'assembly/host');
   for (const f of (await readdir(kernelsDir)).sort()) {
     if (!f.endsWith('.ts') || f.startsWith('.')) continue;
     await writeFile(join(kernelsOut, f.replace(/\.ts$/, '.wasm')), await compile(join(kernelsDir, f), [...COMMON, '--initialMemory', '1']));

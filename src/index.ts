@@ -1,45 +1,33 @@
 /**
  * tessera — tiled image filters in WebAssembly.
  *
+ * The API a user needs: run filters over files or pixels, list and check filters,
+ * the TypeScript references to verify a filter against, and the errors. (The bench
+ * package reaches further in through `tessera/internal/*`, which makes no promises.)
+ *
  * @example
  * import { processImages, listFilters } from 'tessera';
  * console.log(listFilters().map((f) => f.name));
  * const summary = await processImages({ filter: 'gaussian-blur', params: { sigma: 2 }, input: 'photos', output: 'out' });
  */
 export { processImages, type ProcessImagesOptions } from './pipeline/process-images.js';
-export {
-  Session,
-  DEFAULT_FILTER_MEMORY_MB,
-  type SessionOptions,
-  type RunOptions,
-  type RunSummary,
-  type ImageResult,
-  type ImageEvent,
-} from './pipeline/session.js';
+export { Session, type RunOptions, type RunSummary, type ImageResult, type ImageEvent } from './pipeline/session.js';
+export type { SessionOptions } from './pipeline/session-config.js';
 export type { StageTimes } from './pipeline/stages.js';
-export { listFilters, describeFilter, type FilterInfo } from './filters/catalog.js';
-export { applyReference } from './filters/apply-reference.js';
-export { referenceFilters, type ReferenceFilter } from './filters/reference/index.js';
 export {
-  loadFilter,
-  builtinFilterNames,
-  filterHalo,
-  instantiateFilter,
-  contentHash,
-  type FilterModule,
-  type FilterVariant,
-  type FilterExports,
-  type FilterInstance,
-  type MemoryMode,
-} from './wasm/filter-module.js';
-export { resolveParams, parseParamPairs, type ParamInput } from './wasm/params.js';
-export { parseManifest, MANIFEST_SECTION, type FilterManifest, type FilterParamSpec } from './wasm/manifest.js';
-export { appendCustomSection, inspectWasmBinary } from './wasm/binary.js';
-export { ABI_VERSION, HOST_BASE, MAX_HALO } from './wasm/abi.js';
-export { planTiles, DEFAULT_TILE_SIZE, type Tile, type TilePlan } from './tiling/plan.js';
-export { paddedLayout, writePadded, type PaddedLayout } from './tiling/padded-image.js';
-export { STRATEGIES, type StrategyName } from './strategies/types.js';
-export { decodeImage, DEFAULT_MAX_PIXELS, type DecodedImage, type ImageFormat } from './io/decode.js';
-export { encodeImage, prepareForEncode, ENCODE_OPTIONS, type ChannelLayout, type EncodablePixels } from './io/encode.js';
-export { generateSynthDataset, synthDatasetSpec, renderSynthImage, type SynthOptions } from './dataset/synth.js';
+  DEFAULT_TILE_SIZE,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_IMAGES_IN_FLIGHT,
+  DEFAULT_FILTER_MEMORY_MB,
+  DEFAULT_TILE_TIMEOUT_MS,
+} from './pipeline/defaults.js';
+export { listFilters, describeFilter, type FilterInfo } from './filter/catalog.js';
+export { checkFilter, type FilterCheckReport, type CheckStep } from './filter/check.js';
+export { loadFilter, builtinFilterNames, type FilterModule } from './filter/filter-module.js';
+export { parseManifest, MANIFEST_SECTION, type FilterManifest, type FilterParamSpec } from './filter/manifest.js';
+export { appendCustomSection } from './filter/binary.js';
+export { ABI_VERSION, HOST_BASE, MAX_HALO } from './filter/abi.js';
+export { applyReference } from './reference/apply-reference.js';
+export { referenceFilters, type ReferenceFilter } from './reference/index.js';
+export { STRATEGIES, type StrategyName, type Isolation } from './strategies/types.js';
 export { TesseraError, ErrorCode, isUsageError } from './errors.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { describeFilter, listFilters, type FilterInfo } from '../filters/catalog.js';
-import { checkFilter, type FilterCheckReport } from '../filters/check.js';
-import { parseParamPairs } from '../wasm/params.js';
+import { describeFilter, listFilters, type FilterInfo } from '../filter/catalog.js';
+import type { FilterCheckReport } from '../filter/check.js';
+import { parseParamPairs } from '../filter/params.js';
 import { collect } from './parse.js';
 
 function formatParam(p: FilterInfo['params'][number]): string {
@@ -61,6 +61,8 @@ export function filtersCommand(): Command {
     .option('-p, --param <key=value>', 'filter parameter, repeatable', collect, [])
     .option('--json', 'machine-readable report')
     .action(async (file: string, flags: { param: string[]; json?: boolean }) => {
+      // The check runs a session (sharp, threads): loaded only for `filters check`.
+      const { checkFilter } = await import('../filter/check.js');
       const report = await checkFilter(file, parseParamPairs(flags.param));
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatCheck(report)) + '\n');
       if (!report.ok) process.exitCode = 1;

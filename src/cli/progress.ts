@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 
 /** Reports progress of a batch: a bar on a TTY, nothing otherwise (the summary line follows). */
 export interface Progress {
@@ -13,6 +14,8 @@ export function createProgress(total: number, enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) {
     return { tick() {}, stop() {}, log: (line) => process.stderr.write(line + '\n') };
   }
+  // Loaded only when a bar is drawn: a piped or --json run never pays for it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar(
     { format: '{bar} {value}/{total} images | {label}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,

@@ -1,14 +1,15 @@
 import { Command, Option } from 'commander';
 import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { listInputs, prepareOutputDir } from '../io/inputs.js';
-import { DEFAULT_MAX_PIXELS } from '../io/decode.js';
-import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_IMAGES_IN_FLIGHT, Session, type RunSummary } from '../pipeline/session.js';
-import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
-import { parseParamPairs } from '../wasm/params.js';
+import {
+  DEFAULT_FILTER_MEMORY_MB,
+  DEFAULT_IMAGES_IN_FLIGHT,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_TILE_SIZE,
+  DEFAULT_TILE_TIMEOUT_MS,
+} from '../pipeline/defaults.js';
+import type { RunSummary } from '../pipeline/session.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
-import { DEFAULT_TILE_TIMEOUT_MS } from '../executors/deadline.js';
-import { createProgress } from './progress.js';
 import { collect, positiveInt } from './parse.js';
 
 /** The one-line summary printed after a run. */
@@ -76,6 +77,13 @@ Examples:
 Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2 usage error.`,
     )
     .action(async (flags: RunFlags) => {
+      // Imported here, not above: `tessera run --help` should not wait for sharp and WebAssembly.
+      const [{ parseParamPairs }, { listInputs, prepareOutputDir }, { Session }, { createProgress }] = await Promise.all([
+        import('../filter/params.js'),
+        import('../io/inputs.js'),
+        import('../pipeline/session.js'),
+        import('./progress.js'),
+      ]);
       const params = parseParamPairs(flags.param);
       const { files, root } = listInputs(flags.input);
       const outDir = prepareOutputDir(flags.output, root);

@@ -1,13 +1,12 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { WORKER_STRATEGIES, type WorkerStrategy } from '../queue/engine.js';
-import { TileWorkerNode } from '../queue/worker.js';
+import { THREAD_STRATEGIES, type ThreadStrategy } from '../strategies/types.js';
 import { positiveInt } from './parse.js';
 
 interface WorkerFlags {
   redis: string;
   concurrency: number;
-  strategy: WorkerStrategy;
+  strategy: ThreadStrategy;
   logInterval: number;
 }
 
@@ -17,7 +16,7 @@ export function workerCommand(): Command {
     .description('filter tiles for `tessera run --backend queue` coordinators on the same Redis, until stopped')
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
     .option('-c, --concurrency <n>', 'tiles filtered at once (worker threads)', positiveInt('--concurrency'), availableParallelism())
-    .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM').choices([...WORKER_STRATEGIES]).default('copy'))
+    .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM').choices([...THREAD_STRATEGIES]).default('copy'))
     .option('--log-interval <ms>', 'one progress line per interval with work in it', positiveInt('--log-interval'), 1000)
     .addHelpText(
       'after',
@@ -30,6 +29,7 @@ SIGTERM or Ctrl-C stops taking tiles, lets the tiles in progress finish and exit
 signal exits at once (its tiles are picked up by other workers within seconds).`,
     )
     .action(async (flags: WorkerFlags) => {
+      const { TileWorkerNode } = await import('../queue/worker.js');
       const node = new TileWorkerNode({ redis: flags.redis, concurrency: flags.concurrency, strategy: flags.strategy, logIntervalMs: flags.logInterval });
       await node.start();
       await new Promise<void>((resolve) => {

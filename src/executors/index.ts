@@ -1,15 +1,14 @@
 import type { RunnerInit } from '../strategies/types.js';
-import { DEFAULT_TILE_TIMEOUT_MS } from './deadline.js';
-import { DiskExecutor } from './disk.js';
+import { DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
+import { DiskExecutor } from '../strategies/process/disk.js';
 import { InlineExecutor } from './inline.js';
-import { PipeExecutor } from './pipe.js';
-import { QueueExecutor } from './queue.js';
+import { PipeExecutor } from '../strategies/process/pipe.js';
+import { DeferredExecutor } from './deferred.js';
 import { ThreadExecutor } from './threads.js';
 import type { TileExecutor } from './types.js';
-import type { FilterModule } from '../wasm/filter-module.js';
+import type { FilterModule } from '../filter/filter-module.js';
 
 export type { TileExecutor } from './types.js';
-export { DEFAULT_TILE_TIMEOUT_MS } from './deadline.js';
 
 /** How tiles of a session are run. */
 export interface ExecutorOptions {
@@ -35,7 +34,11 @@ export function createExecutor(init: RunnerInit, options: ExecutorOptions): Tile
   const timeout = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
   if (options.backend === 'queue') {
     if (!options.filter) throw new Error('the queue backend needs the loaded filter');
-    return new QueueExecutor(init, { redis: options.redis ?? '', filter: options.filter, tileTimeoutMs: timeout, threads: options.workers });
+    const { filter } = options;
+    return new DeferredExecutor(options.workers, async () => {
+      const { QueueExecutor } = await import('../queue/coordinator.js');
+      return new QueueExecutor(init, { redis: options.redis ?? '', filter, tileTimeoutMs: timeout, threads: options.workers });
+    });
   }
   if (init.strategy === 'disk') return new DiskExecutor(init, options.workers, timeout);
   if (init.strategy === 'pipe') return new PipeExecutor(init, options.workers, timeout);

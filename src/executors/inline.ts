@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { createTileRunner } from '../strategies/index.js';
+import { loadTileRunner } from '../strategies/tile-runner.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from '../strategies/types.js';
 import type { TileExecutor } from './types.js';
 
@@ -10,15 +10,18 @@ import type { TileExecutor } from './types.js';
  */
 export class InlineExecutor implements TileExecutor {
   readonly threads = 1;
-  private readonly runner: TileRunner;
+  private readonly runner: Promise<TileRunner>;
 
   constructor(init: RunnerInit) {
-    this.runner = createTileRunner(init);
+    this.runner = loadTileRunner(init);
+    // A runner that cannot be built fails the first tile; never an unhandled rejection.
+    this.runner.catch(() => {});
   }
 
   async run(task: TileTask): Promise<TileTimings> {
+    const runner = await this.runner;
     await yieldToEventLoop();
-    return this.runner.run(task);
+    return runner.run(task);
   }
 
   async close(): Promise<void> {}

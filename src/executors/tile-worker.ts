@@ -1,23 +1,26 @@
 /**
  * Entry point of a pool thread: builds the strategy's tile runner once from the
  * pool's workerData (compiled module and, for `shared`, the shared memory) and runs
- * tiles. Kept free of sharp and of the CLI so a thread starts in milliseconds.
+ * tiles. It imports only the strategy it runs — not sharp, not the CLI, not piscina's
+ * pool (piscina hands the pool's workerData to the thread as node's own `workerData`)
+ * — so a thread is ready in milliseconds.
  */
-import { workerData } from 'piscina';
-import { createTileRunner } from '../strategies/index.js';
+import { workerData } from 'node:worker_threads';
+import { loadTileRunner } from '../strategies/tile-runner.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from '../strategies/types.js';
 
-let runner: TileRunner | undefined;
+let runner: Promise<TileRunner> | undefined;
 
 /** One tile's outcome: its timings, or the failure in words (errors do not cross threads intact). */
 export type TileOutcome = { ok: true; timings: TileTimings } | { ok: false; error: string };
 
 /** Runs a batch of tiles (one message for several tiles: thread hand-offs cost ~80 µs each). */
-export default function runTiles(tasks: TileTask[]): TileOutcome[] {
-  runner ??= createTileRunner(workerData as RunnerInit);
+export default async function runTiles(tasks: TileTask[]): Promise<TileOutcome[]> {
+  runner ??= loadTileRunner(workerData as RunnerInit);
+  const r = await runner;
   return tasks.map((task) => {
     try {
-      return { ok: true, timings: runner!.run(task) };
+      return { ok: true, timings: r.run(task) };
     } catch (err) {
       return { ok: false, error: (err as Error)?.message ?? String(err) };
     }

@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ErrorCode, TesseraError } from '../errors.js';
+import { DEFAULT_MAX_PIXELS } from '../pipeline/defaults.js';
 import { sniffImage } from './sniff.js';
 
 /** Bytes read for the header sniff: enough for PNG chunks before IDAT and JPEG markers before SOF in ordinary files. */
@@ -22,9 +23,6 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
 /** File extensions recognised as images. */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp'];
-
-/** Default `--max-pixels`: refuses decompression bombs before decoding (sharp's own default, 268 Mpx). */
-export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 
 /** A decoded image: RGBA8, rows packed, plus what the encoder needs to write it back alike. */
 export interface DecodedImage {

@@ -5,8 +5,9 @@
  * thread does for an image.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { PAGE } from '../wasm/abi.js';
+import { join } from 'node:path';
+import { HOST_KERNEL_DIR } from '../filter/artifacts.js';
+import { PAGE } from '../filter/abi.js';
 
 interface PackKernel {
   memory: WebAssembly.Memory;
@@ -17,7 +18,7 @@ let kernel: PackKernel | undefined;
 
 function load(): PackKernel {
   if (!kernel) {
-    const bytes = readFileSync(fileURLToPath(new URL('../../kernels/pack-gray.wasm', import.meta.url)));
+    const bytes = readFileSync(join(HOST_KERNEL_DIR, 'pack-gray.wasm'));
     kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as PackKernel;
   }
   return kernel;

@@ -5,24 +5,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { ErrorCode, TesseraError } from '../errors.js';
-import { DEFAULT_TILE_TIMEOUT_MS } from '../executors/deadline.js';
-import { DEFAULT_MAX_PIXELS } from '../io/decode.js';
+import {
+  DEFAULT_FILTER_MEMORY_MB,
+  DEFAULT_IMAGES_IN_FLIGHT,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_TILE_SIZE,
+  DEFAULT_TILE_TIMEOUT_MS,
+} from './defaults.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
-import { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
-import { PAGE } from '../wasm/abi.js';
-import { filterHalo, loadFilter, type FilterModule, type FilterVariant } from '../wasm/filter-module.js';
-import { resolveParams, type ParamInput } from '../wasm/params.js';
-
-/**
- * Images decoded, filtered or encoded at once. More than the thread count, because
- * libvips decodes and encodes on its own threads: on 2 cores, 8 in flight ran the
- * Kodak-shaped set ~20% faster than 3 (decodes of later images overlap encodes of
- * earlier ones). Memory grows with it: about 3 × width × height × 4 bytes per image.
- */
-export const DEFAULT_IMAGES_IN_FLIGHT = 8;
-
-/** Default cap on a private filter memory (`copy`), in MiB. */
-export const DEFAULT_FILTER_MEMORY_MB = 256;
+import { PAGE } from '../filter/abi.js';
+import { filterHalo, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
+import { resolveParams, type ParamInput } from '../filter/params.js';
 
 /** Options of a session. */
 export interface SessionOptions {

@@ -13,12 +13,12 @@ import { prepareForEncode, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } fr
 import { createStrategyHost, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 import { planTiles, type Tile } from '../tiling/plan.js';
-import { PAGE } from '../wasm/abi.js';
-import { createFilterMemory, type FilterModule } from '../wasm/filter-module.js';
+import { PAGE } from '../filter/abi.js';
+import { createFilterMemory, type FilterModule } from '../filter/filter-module.js';
 import { resolveSessionConfig, type SessionOptions } from './session-config.js';
 import { addStages, emptyStages, type StageTimes } from './stages.js';
 
-export { DEFAULT_FILTER_MEMORY_MB, DEFAULT_IMAGES_IN_FLIGHT, type SessionOptions } from './session-config.js';
+export type { SessionOptions } from './session-config.js';
 
 /** What happened to one input file. */
 export interface ImageResult {

@@ -7,18 +7,13 @@
 import { align16, copyRows } from '../tiling/rows.js';
 import { ThreadExecutor } from '../executors/threads.js';
 import { SharedArena } from '../strategies/shared.js';
-import type { RunnerInit, TileTask } from '../strategies/types.js';
-import { PAGE } from '../wasm/abi.js';
-import { createFilterMemory, type FilterModule } from '../wasm/filter-module.js';
+import type { RunnerInit, ThreadStrategy, TileTask } from '../strategies/types.js';
+import { PAGE } from '../filter/abi.js';
+import { createFilterMemory, type FilterModule } from '../filter/filter-module.js';
 import { resultBytes, sourceBytes, type TileJobData } from './protocol.js';
 
-/** Strategies a worker can run tiles with. */
-export type WorkerStrategy = 'copy' | 'shared';
-export const WORKER_STRATEGIES: readonly WorkerStrategy[] = ['copy', 'shared'];
-
-
 /** What makes two jobs runnable by the same pool: same module, params, caps and strategy. */
-export function engineKey(filter: FilterModule, data: TileJobData, strategy: WorkerStrategy): string {
+export function engineKey(filter: FilterModule, data: TileJobData, strategy: ThreadStrategy): string {
   const s = strategy === 'shared' && filter.shared ? 'shared' : 'copy';
   const variant = s === 'shared' ? filter.shared! : filter.plain;
   return [s, variant.hash, data.params.join(','), data.halo, data.maxMemoryPages, data.isolation, data.tileTimeoutMs].join('|');
@@ -26,7 +21,7 @@ export function engineKey(filter: FilterModule, data: TileJobData, strategy: Wor
 
 /** A thread pool running one filter with one set of params. */
 export class TileEngine {
-  readonly strategy: WorkerStrategy;
+  readonly strategy: ThreadStrategy;
   private readonly executor: ThreadExecutor;
   private readonly init: RunnerInit;
   private readonly arena?: SharedArena;
@@ -36,7 +31,7 @@ export class TileEngine {
   busy = 0;
   lastUsed = Date.now();
 
-  constructor(filter: FilterModule, data: TileJobData, strategy: WorkerStrategy, threads: number) {
+  constructor(filter: FilterModule, data: TileJobData, strategy: ThreadStrategy, threads: number) {
     // A filter without a shared-memory form runs with `copy` even on a `shared` worker.
     this.strategy = strategy === 'shared' && filter.shared ? 'shared' : 'copy';
     const variant = this.strategy === 'shared' ? filter.shared! : filter.plain;

@@ -9,7 +9,7 @@
  * twice (at-least-once delivery after a worker died) is harmless.
  */
 import { copyRows, haloOrigin } from '../tiling/rows.js';
-import { ABI_VERSION } from '../wasm/abi.js';
+import { ABI_VERSION } from '../filter/abi.js';
 import type { Isolation, TileTask } from '../strategies/types.js';
 
 /** Version of this job layout; a worker refuses jobs of another. */

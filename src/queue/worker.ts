@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../errors.js';
-import type { FilterModule } from '../wasm/filter-module.js';
+import type { FilterModule } from '../filter/filter-module.js';
 import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
-import { engineKey, TileEngine, type WorkerStrategy } from './engine.js';
-import { FilterCache, FilterUnavailableError } from './filters.js';
+import { engineKey, TileEngine } from './engine.js';
+import type { ThreadStrategy } from '../strategies/types.js';
+import { FilterCache, FilterUnavailableError } from './filter-shipping.js';
 import {
   DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
@@ -25,7 +26,7 @@ export interface TileWorkerOptions {
   /** Tiles filtered at once: the size of the thread pool. @defaultValue os.availableParallelism() */
   concurrency?: number;
   /** How this worker runs tiles. @defaultValue 'copy' */
-  strategy?: WorkerStrategy;
+  strategy?: ThreadStrategy;
   /** Jobs taken beyond those running, so fetching the next tile overlaps filtering this one. @defaultValue concurrency */
   prefetch?: number;
   /** Where progress lines go. @defaultValue stderr */
@@ -49,7 +50,7 @@ const ENGINE_IDLE_MS = 60_000;
 export class TileWorkerNode {
   readonly name: string;
   readonly concurrency: number;
-  readonly strategy: WorkerStrategy;
+  readonly strategy: ThreadStrategy;
   private readonly url: string;
   private readonly prefetch: number;
   private readonly log: (line: string) => void;

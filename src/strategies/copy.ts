@@ -4,8 +4,8 @@
  * filter is called with raw pointers, and the result is copied out. No encoding, but
  * two copies per tile: what this strategy exists to measure against `shared`.
  */
-import { HOST_BASE, PAGE } from '../wasm/abi.js';
-import { createFilterMemory, instantiateFilter, type FilterInstance } from '../wasm/filter-module.js';
+import { HOST_BASE, PAGE } from '../filter/abi.js';
+import { createFilterMemory, instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
 import type { PaddedLayout } from '../tiling/padded-image.js';
 import { writePadded } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';

@@ -4,8 +4,8 @@
  * offset and a stride. No pixel moves between the padding copy after decode and the
  * encoder, which reads the output straight from the shared memory.
  */
-import { PAGE } from '../wasm/abi.js';
-import { instantiateFilter, type FilterInstance } from '../wasm/filter-module.js';
+import { PAGE } from '../filter/abi.js';
+import { instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
 import { writePadded, type PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';

@@ -1,4 +1,4 @@
-import type { FilterVariant } from '../wasm/filter-module.js';
+import type { FilterVariant } from '../filter/filter-module.js';
 
 /**
  * How pixels reach the filter, from the reference's naive rung up:
@@ -10,6 +10,12 @@ export type StrategyName = 'disk' | 'pipe' | 'copy' | 'shared';
 
 /** Every strategy, in ladder order. */
 export const STRATEGIES: readonly StrategyName[] = ['disk', 'pipe', 'copy', 'shared'];
+
+/** The strategies that run in this process's threads (the others run in filter processes). */
+export type ThreadStrategy = 'copy' | 'shared';
+
+/** Every thread strategy, in ladder order. */
+export const THREAD_STRATEGIES: readonly ThreadStrategy[] = ['copy', 'shared'];
 
 /** `copy` isolation: one instance per worker, or a fresh instance (a fresh sandbox) per tile. */
 export type Isolation = 'pooled' | 'instance';

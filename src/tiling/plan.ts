@@ -1,3 +1,5 @@
+import { DEFAULT_TILE_SIZE } from '../pipeline/defaults.js';
+
 /** A rectangle of the output image that one filter call produces. */
 export interface Tile {
   /** Position in the tile grid, row-major: what error messages name. */
@@ -17,9 +19,6 @@ export interface TilePlan {
   rows: number;
   tiles: Tile[];
 }
-
-/** Default tile edge, in pixels: the reference pipeline's 256×256. */
-export const DEFAULT_TILE_SIZE = 256;
 
 /**
  * Splits a width×height image into tiles of at most tileSize×tileSize.

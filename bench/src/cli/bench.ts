@@ -1,0 +1,155 @@
+import { Command, Option } from 'commander';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeHtmlReport } from '../report/html-report.js';
+import type { StartupReport } from '../startup/types.js';
+import { join, resolve } from 'node:path';
+import { runStartupBench } from '../startup/run-startup.js';
+import { renderStartupMarkdown } from '../startup/markdown.js';
+import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
+import { BENCH_STRATEGIES, runBench, type BenchOptions, type BenchStrategy } from '../run-bench.js';
+import { PEER_NAMES, type PeerName } from '../peers/index.js';
+import { renderMarkdown } from '../markdown.js';
+import { writeBenchReport } from '../write-report.js';
+import type { BenchReport, BenchResult } from '../types.js';
+import { ErrorCode, TesseraError } from 'tessera/internal/errors';
+import { commaList, positiveInt } from 'tessera/internal/cli/parse';
+
+interface BenchFlags {
+  input?: string;
+  filters: string[];
+  strategies?: string[];
+  workers: string[];
+  repeat?: number;
+  warmup?: string;
+  peers: string[];
+  quick?: boolean;
+  out: string;
+  sigma: string;
+  images?: number;
+  backends: string[];
+  queueWorkers: number;
+  redis?: string;
+}
+
+function cellLine(r: BenchResult): string {
+  const stage = r.filterStage ? `, filter stage ${r.filterStage.medianMs.toFixed(0)} ms` : '';
+  const overhead = r.strategy.startsWith('queue×') && r.notes ? ` — ${r.notes}` : '';
+  return `${r.filter} ${r.strategy} ×${r.workers}: median ${r.medianMs.toFixed(0)} ms (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${r.coldMs.toFixed(0)} ms${r.verified ? '' : ' — NOT VERIFIED'}${overhead}`;
+}
+
+function startupCommand(): Command {
+  return new Command('startup')
+    .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels, memory per instance, artifact sizes; writes startup.json and startup.md')
+    .option('--filters <list>', 'built-in filters to measure (default: all)', commaList)
+    .option('--processes <n>', 'fresh processes for the process-per-tile level', positiveInt('--processes'), 40)
+    .option('--tiles <n>', 'tiles timed per in-process isolation level', positiveInt('--tiles'), 1000)
+    .option('--instances <n>', 'instances alive at once for memory per instance', positiveInt('--instances'), 1000)
+    .option('--no-large-module', "skip wasm-vips' 5 MB module (its TurboFan compile takes seconds)")
+    .option('-o, --out <dir>', 'where startup.json and startup.md go', 'bench-results')
+    .action(async (flags: { filters?: string[]; processes: number; tiles: number; instances: number; largeModule: boolean; out: string }) => {
+      const t0 = performance.now();
+      const report = await runStartupBench({ filters: flags.filters, processes: flags.processes, tiles: flags.tiles, instances: flags.instances, largeModule: flags.largeModule, onStep: (s) => process.stderr.write(`${s}\n`) });
+      const dir = resolve(flags.out);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'startup.json'), JSON.stringify(report, null, 2) + '\n');
+      const md = renderStartupMarkdown(report);
+      writeFileSync(join(dir, 'startup.md'), md);
+      process.stdout.write(md);
+      const benchFile = join(dir, 'bench.json');
+      if (existsSync(benchFile)) {
+        const html = await writeHtmlReport(JSON.parse(readFileSync(benchFile, 'utf8')) as BenchReport, join(dir, 'report.html'), report);
+        process.stderr.write(`rebuilt ${html} with the start-up section\n`);
+      }
+      process.stderr.write(`\nstartup bench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${join(dir, 'startup.json')}\n`);
+    });
+}
+
+/** `tessera bench`. */
+export function benchCommand(): Command {
+  return new Command('bench')
+    .enablePositionalOptions()
+    .addCommand(startupCommand())
+    .description('measure the strategy ladder and the peers on the same images; writes bench.json, bench.md and report.html')
+    .option('-i, --input <dir>', 'images to use (default: the synthetic Kodak-shaped set, generated on first use)')
+    .addOption(new Option('--filters <list>', 'filters to measure').argParser(commaList).default(['grayscale', 'gaussian-blur'], 'grayscale,gaussian-blur'))
+    .option('--strategies <list>', `tessera rungs: ${BENCH_STRATEGIES.join(',')} (default: all; disk for grayscale only)`, commaList)
+    .addOption(new Option('--workers <list>', 'thread counts').argParser(commaList).default([...new Set(['1', String(availableParallelism())])], `1,${availableParallelism()} (1 and the CPU count)`))
+    .option('--repeat <n>', 'timed runs per cell (default 5, --quick 2)', positiveInt('--repeat'))
+    .option('--warmup <n>', 'untimed runs before them (default 1)')
+    .addOption(new Option('--peers <list>', 'peers to measure beside tessera, or none').argParser(commaList).default([...PEER_NAMES], PEER_NAMES.join(',')))
+    .option('--sigma <n>', 'gaussian-blur sigma for tessera and the peers', '2')
+    .option('--images <n>', 'use only the first N images', positiveInt('--images'))
+    .option('--quick', 'a fast look: 2 timed runs per cell and 6 images')
+    .addOption(new Option('--backends <list>', 'local and/or queue: queue adds copy cells run by tessera workers through Redis, labelled queue×K').argParser(commaList).default(['local'], 'local'))
+    .option('--queue-workers <n>', 'tessera worker processes started for --backends queue', positiveInt('--queue-workers'), 2)
+    .option('--redis <url>', 'Redis for --backends queue (default: a private redis-server on a free port)')
+    .option('-o, --out <dir>', 'where bench.json and bench.md go', 'bench-results')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tessera bench                                   the full default matrix (~5 minutes on 2 cores)
+  $ tessera bench --quick --peers none              the ladder only, fast
+  $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/
+  $ tessera bench --peers none --strategies copy --backends local,queue --queue-workers 2   what distribution costs`,
+    )
+    .action(async (flags: BenchFlags) => {
+      const workers = flags.workers.map((w) => positiveInt('--workers')(w));
+      const warmup = flags.warmup === undefined ? undefined : Number(flags.warmup);
+      if (warmup !== undefined && !(Number.isInteger(warmup) && warmup >= 0)) {
+        throw new TesseraError(ErrorCode.Usage, `--warmup expects an integer >= 0, got "${flags.warmup}"`);
+      }
+      const sigma = Number(flags.sigma);
+      if (!(sigma >= 0.1 && sigma <= 20)) throw new TesseraError(ErrorCode.Usage, `--sigma expects a number between 0.1 and 20, got "${flags.sigma}"`);
+      const peers = flags.peers.length === 1 && flags.peers[0] === 'none' ? [] : flags.peers;
+      for (const s of flags.strategies ?? []) {
+        if (!(BENCH_STRATEGIES as readonly string[]).includes(s)) throw new TesseraError(ErrorCode.Usage, `unknown strategy "${s}"; valid: ${BENCH_STRATEGIES.join(', ')}`);
+      }
+      for (const p of peers) {
+        if (!(PEER_NAMES as readonly string[]).includes(p)) throw new TesseraError(ErrorCode.Usage, `unknown peer "${p}"; valid: ${PEER_NAMES.join(', ')}, none`);
+      }
+      for (const b of flags.backends) {
+        if (b !== 'local' && b !== 'queue') throw new TesseraError(ErrorCode.Usage, `unknown backend "${b}"; valid: local, queue`);
+      }
+      const tty = process.stderr.isTTY;
+      const bar = tty ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} cells | {label}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      const options: BenchOptions = {
+        input: flags.input,
+        filters: flags.filters,
+        strategies: flags.strategies as BenchStrategy[] | undefined,
+        workers,
+        repeat: flags.repeat ?? (flags.quick ? 2 : 5),
+        warmup,
+        peers: peers as PeerName[],
+        sigma,
+        images: flags.images ?? (flags.quick ? 6 : undefined),
+        backends: flags.backends as Array<'local' | 'queue'>,
+        queueWorkers: flags.queueWorkers,
+        redis: flags.redis,
+        onCell: ({ label, index, total, result, skipped }) => {
+          if (bar && !started) {
+            bar.start(total, 0, { label });
+            started = true;
+          }
+          bar?.update(index, { label });
+          const line = result ? cellLine(result) : skipped ? `${label}: skipped — ${skipped}` : undefined;
+          if (line && (!bar || !result)) process.stderr.write(line + '\n');
+        },
+      };
+      const t0 = performance.now();
+      let report;
+      try {
+        report = await runBench(options);
+      } finally {
+        bar?.stop();
+      }
+      const files = writeBenchReport(report, flags.out);
+      const startupFile = join(resolve(flags.out), 'startup.json');
+      const startup = existsSync(startupFile) ? (JSON.parse(readFileSync(startupFile, 'utf8')) as StartupReport) : undefined;
+      const html = await writeHtmlReport(report, join(resolve(flags.out), 'report.html'), startup);
+      process.stdout.write(renderMarkdown(report));
+      process.stderr.write(`\nbench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${files.json}, ${files.markdown} and ${html}\n`);
+    });
+}

@@ -1,0 +1,91 @@
+/**
+ * A small local cluster for `tessera bench --backends queue`: a private redis-server (or
+ * the --redis given) and K `tessera worker` child processes, so the queue rows measure
+ * what distribution costs on this machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { TESSERA_CLI } from '../tessera-install.js';
+import { startLocalRedis, type LocalRedis } from 'tessera/internal/queue/local-redis';
+import type { BenchResult } from '../types.js';
+
+
+/** A running cluster. */
+export interface QueueCluster {
+  url: string;
+  workers: number;
+  stop(): Promise<void>;
+}
+
+function startWorker(url: string, threads: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [TESSERA_CLI, 'worker', '--redis', url, '--concurrency', String(threads), '--log-interval', '60000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tessera worker did not start within 15 s: ${log.trim()}`)), 15_000);
+    const onData = (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('serving')) {
+        clearTimeout(timer);
+        child.removeListener('exit', onExit);
+        resolve(child);
+      }
+    };
+    const onExit = () => {
+      clearTimeout(timer);
+      reject(new Error(`tessera worker exited: ${log.trim()}`));
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * Starts Redis (unless `redis` is given) and `workers` worker processes sharing the
+ * machine's cores (each gets cores ÷ workers threads, at least one).
+ */
+export async function startQueueCluster(workers: number, redis?: string): Promise<QueueCluster> {
+  let local: LocalRedis | undefined;
+  const url = redis ?? (local = await startLocalRedis()).url;
+  const threads = Math.max(1, Math.floor(availableParallelism() / workers));
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null ? undefined : new Promise<void>((resolve) => {
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+      ),
+    );
+    await local?.stop();
+  };
+  try {
+    for (const child of await Promise.allSettled(Array.from({ length: workers }, () => startWorker(url, threads)))) {
+      if (child.status === 'rejected') throw child.reason;
+      children.push(child.value);
+      child.value.stderr!.resume();
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, workers, stop };
+}
+
+/** Tiles one run filters. */
+export function tilesPerRun(sizes: Iterable<{ width: number; height: number }>, tileSize: number): number {
+  let n = 0;
+  for (const { width, height } of sizes) n += Math.ceil(width / tileSize) * Math.ceil(height / tileSize);
+  return n;
+}
+
+/** What distribution costs per tile: the queue cell's median minus the local `copy` cell's, over the tiles of a run. */
+export function perTileOverhead(queue: BenchResult, local: BenchResult, tiles: number): string {
+  const e2e = (queue.medianMs - local.medianMs) / tiles;
+  const stage = queue.filterStage && local.filterStage ? (queue.filterStage.medianMs - local.filterStage.medianMs) / tiles : undefined;
+  return (
+    `per-tile overhead ${e2e.toFixed(2)} ms end to end` +
+    (stage !== undefined ? `, ${stage.toFixed(2)} ms in the filter stage` : '') +
+    ` vs local copy ×${local.workers} (${tiles} tiles per run; ${(queue.medianMs / local.medianMs).toFixed(2)}× its time)`
+  );
+}

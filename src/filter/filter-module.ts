@@ -1,0 +1,302 @@
+/**
+ * Loading filters: built-in by name or user-supplied by path; ABI v1 validation; a
+ * compiled-module cache keyed by content hash so each module is compiled once per
+ * process and the same `WebAssembly.Module` is handed to every worker.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import { ErrorCode, TesseraError } from '../errors.js';
+import { ABI_VERSION, ALLOWED_IMPORTS, FILTER_ARITY, HALO_ARITY, HOST_BASE, MAX_HALO, PAGE, SCRATCH_ARITY } from './abi.js';
+import { inspectWasmBinary, type MemoryLimits } from './binary.js';
+import { BUILTIN_FILTER_DIR } from './artifacts.js';
+import { MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
+
+/** How a module gets its linear memory. */
+export type MemoryMode = 'exported' | 'imported' | 'imported-shared';
+
+/** One compiled form of a filter. */
+export interface FilterVariant {
+  module: WebAssembly.Module;
+  memory: MemoryMode;
+  /** Limits the module declares for its memory (imported or defined). */
+  limits: MemoryLimits;
+  /** BLAKE2b-512 of the bytes, hex: the cache key and the filter's identity on the wire. */
+  hash: string;
+  byteLength: number;
+}
+
+/** A loaded, validated filter. */
+export interface FilterModule {
+  name: string;
+  manifest: FilterManifest;
+  /** `built-in` or the absolute path of the user's .wasm. */
+  source: string;
+  builtin: boolean;
+  /** For the copy strategy: a private memory per instance. */
+  plain: FilterVariant;
+  /** For the shared strategy: imports a shared memory (absent when the module cannot share). */
+  shared: FilterVariant | undefined;
+  /** Path of the WASI command form, for the `pipe` and `disk` strategies (absent when not built). */
+  command: string | undefined;
+}
+
+/** The exports tessera calls, typed. */
+export interface FilterExports {
+  tessera_abi(): number;
+  halo(p0: number, p1: number, p2: number, p3: number): number;
+  scratch_size(width: number, height: number, p0: number, p1: number, p2: number, p3: number): number;
+  filter(
+    src: number, srcStride: number, dst: number, dstStride: number, width: number, height: number,
+    scratch: number, p0: number, p1: number, p2: number, p3: number,
+  ): void;
+}
+
+/** A live instance and the memory it works in. */
+export interface FilterInstance {
+  exports: FilterExports;
+  memory: WebAssembly.Memory;
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+/** BLAKE2b-512 of `bytes`, hex. */
+export function contentHash(bytes: Uint8Array): string {
+  return createHash('blake2b512').update(bytes).digest('hex');
+}
+
+/** Compiles `bytes`, or returns the module compiled earlier in this process from the same bytes. */
+export function compileCached(bytes: Uint8Array, hash = contentHash(bytes)): WebAssembly.Module {
+  let module = compiled.get(hash);
+  if (!module) {
+    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    compiled.set(hash, module);
+  }
+  return module;
+}
+
+/** Names of the built-in filters, sorted. */
+export function builtinFilterNames(): string[] {
+  if (!existsSync(BUILTIN_FILTER_DIR)) return [];
+  return readdirSync(BUILTIN_FILTER_DIR)
+    .filter((f) => f.endsWith('.wasm') && !f.endsWith('.shared.wasm') && !f.endsWith('.wasi.wasm'))
+    .map((f) => f.slice(0, -'.wasm'.length))
+    .sort();
+}
+
+function invalid(source: string, reason: string): never {
+  throw new TesseraError(ErrorCode.FilterInvalid, `${source}: not a tessera filter: ${reason}`);
+}
+
+function compileVariant(bytes: Uint8Array, source: string): FilterVariant {
+  let info;
+  try {
+    info = inspectWasmBinary(bytes);
+  } catch (err) {
+    invalid(source, (err as Error).message);
+  }
+  const hash = contentHash(bytes);
+  let module: WebAssembly.Module;
+  try {
+    module = compileCached(bytes, hash);
+  } catch (err) {
+    invalid(source, `does not compile (${(err as Error).message})`);
+  }
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const allowed = ALLOWED_IMPORTS.some((a) => a.module === imp.module && a.name === imp.name && a.kind === imp.kind);
+    if (!allowed) {
+      const list = ALLOWED_IMPORTS.map((a) => `${a.module}.${a.name} (${a.kind})`).join(', ');
+      invalid(source, `imports ${imp.module}.${imp.name} (${imp.kind}); a filter may import only ${list}`);
+    }
+  }
+  const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+  for (const name of ['tessera_abi', 'halo', 'filter']) {
+    if (exports.get(name) !== 'function') invalid(source, `missing exported function "${name}"`);
+  }
+  let memory: MemoryMode;
+  let limits: MemoryLimits;
+  if (info.importedMemory) {
+    memory = info.importedMemory.shared ? 'imported-shared' : 'imported';
+    limits = info.importedMemory;
+  } else if (info.definedMemory && exports.get('memory') === 'memory') {
+    memory = 'exported';
+    limits = info.definedMemory;
+  } else {
+    invalid(source, 'needs a memory: export one as "memory" or import env.memory');
+  }
+  if (info.dynamicDataSegments > 0) invalid(source, 'has data segments at non-constant offsets');
+  for (const seg of info.dataSegments) {
+    if (seg.offset + seg.length > HOST_BASE) {
+      invalid(source, `a data segment writes bytes ${seg.offset}..${seg.offset + seg.length}, past the ${HOST_BASE}-byte statics area`);
+    }
+  }
+  return { module, memory, limits, hash, byteLength: bytes.length };
+}
+
+function readManifest(variant: FilterVariant, source: string, fallbackName: string): FilterManifest {
+  const sections = WebAssembly.Module.customSections(variant.module, MANIFEST_SECTION);
+  if (sections.length === 0) {
+    return { name: fallbackName, description: '', params: [] };
+  }
+  try {
+    return parseManifest(new TextDecoder().decode(sections[0]), source);
+  } catch (err) {
+    throw new TesseraError(ErrorCode.FilterInvalid, (err as Error).message);
+  }
+}
+
+/** Creates a memory that fits `variant` (shared when it imports a shared memory). */
+export function createFilterMemory(variant: FilterVariant, maximumPages?: number): WebAssembly.Memory {
+  const shared = variant.memory === 'imported-shared';
+  const declaredMax = variant.limits.maximum;
+  let maximum = maximumPages ?? declaredMax ?? 65536;
+  if (declaredMax !== undefined) maximum = Math.min(maximum, declaredMax);
+  const initial = Math.max(variant.limits.initial, Math.ceil(HOST_BASE / PAGE));
+  if (shared) return new WebAssembly.Memory({ initial, maximum, shared: true });
+  return new WebAssembly.Memory({ initial, maximum });
+}
+
+function readAbortMessage(memory: WebAssembly.Memory, ptr: number): string {
+  // AssemblyScript strings: UTF-16, byte length in the 4 bytes before the pointer.
+  if (!ptr || ptr < 4 || ptr >= memory.buffer.byteLength) return '';
+  const len = new DataView(memory.buffer).getUint32(ptr - 4, true);
+  if (ptr + len > memory.buffer.byteLength || len > 4096) return '';
+  const units = new Uint16Array(memory.buffer.slice(ptr, ptr + (len & ~1)));
+  return String.fromCharCode(...units);
+}
+
+/** Raised from a filter's `env.abort` import. */
+export class FilterAbort extends Error {
+  override name = 'FilterAbort';
+}
+
+/**
+ * Instantiates a filter variant. For imported memories pass `memory` (or one is made);
+ * a module that exports its memory ignores it.
+ */
+export function instantiateFilter(variant: FilterVariant, memory?: WebAssembly.Memory): FilterInstance {
+  const env: Record<string, WebAssembly.ImportValue> = {};
+  let mem = memory;
+  if (variant.memory !== 'exported') {
+    mem ??= createFilterMemory(variant);
+    env.memory = mem;
+  }
+  env.abort = (msg: number, file: number, line: number, column: number) => {
+    const m = mem!;
+    const text = readAbortMessage(m, msg) || 'abort';
+    const where = readAbortMessage(m, file);
+    throw new FilterAbort(where ? `${text} at ${where}:${line}:${column}` : text);
+  };
+  const instance = new WebAssembly.Instance(variant.module, { env });
+  const exports = instance.exports as unknown as FilterExports & { memory?: WebAssembly.Memory };
+  if (variant.memory === 'exported') mem = exports.memory!;
+  const scratch = exports.scratch_size;
+  const typed: FilterExports = {
+    tessera_abi: exports.tessera_abi,
+    halo: exports.halo,
+    filter: exports.filter,
+    scratch_size: typeof scratch === 'function' ? scratch : () => 0,
+  };
+  return { exports: typed, memory: mem! };
+}
+
+function checkInstance(variant: FilterVariant, source: string): void {
+  let inst: FilterInstance;
+  try {
+    inst = instantiateFilter(variant);
+  } catch (err) {
+    invalid(source, `cannot be instantiated (${(err as Error).message})`);
+  }
+  const fn = inst.exports as unknown as Record<string, { length: number }>;
+  const arity: Array<[string, number]> = [['filter', FILTER_ARITY], ['halo', HALO_ARITY]];
+  if (typeof fn.scratch_size === 'function' && fn.scratch_size.length !== 0) arity.push(['scratch_size', SCRATCH_ARITY]);
+  for (const [name, n] of arity) {
+    if (fn[name].length !== n) invalid(source, `export "${name}" takes ${fn[name].length} arguments, ABI v1 says ${n}`);
+  }
+  let abi: number;
+  try {
+    abi = inst.exports.tessera_abi();
+  } catch (err) {
+    invalid(source, `tessera_abi() trapped (${(err as Error).message})`);
+  }
+  if (abi !== ABI_VERSION) invalid(source, `tessera_abi() returned ${abi}; this tessera implements ABI ${ABI_VERSION}`);
+}
+
+function existingFile(path: string): string | undefined {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ? path : undefined;
+}
+
+function loadFile(path: string): FilterModule {
+  const source = resolve(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(source);
+  } catch (err) {
+    throw new TesseraError(ErrorCode.FilterNotFound, `filter file ${source} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const variant = compileVariant(bytes, source);
+  checkInstance(variant, source);
+  const manifest = readManifest(variant, source, basename(source, extname(source)).replace(/\.shared$/, ''));
+  // The build script writes FILE.wasm, FILE.shared.wasm and FILE.wasi.wasm side by side:
+  // a plain-memory module finds its shared-memory twin next to it.
+  const stem = source.replace(/(\.shared)?\.wasm$/, '');
+  let shared = variant.memory === 'imported-shared' ? variant : undefined;
+  const twin = shared ? undefined : existingFile(`${stem}.shared.wasm`);
+  if (twin) {
+    const candidate = compileVariant(readFileSync(twin), twin);
+    checkInstance(candidate, twin);
+    if (candidate.memory !== 'imported-shared') invalid(twin, 'does not import a shared env.memory');
+    shared = candidate;
+  }
+  return { name: manifest.name, manifest, source, builtin: false, plain: variant, shared, command: existingFile(`${stem}.wasi.wasm`) };
+}
+
+function loadBuiltin(name: string): FilterModule {
+  const read = (suffix: string) => readFileSync(resolve(BUILTIN_FILTER_DIR, `${name}${suffix}.wasm`));
+  const plain = compileVariant(read(''), `built-in filter ${name}`);
+  const shared = compileVariant(read('.shared'), `built-in filter ${name}`);
+  const manifest = readManifest(plain, `built-in filter ${name}`, name);
+  return { name, manifest, source: 'built-in', builtin: true, plain, shared, command: existingFile(resolve(BUILTIN_FILTER_DIR, `${name}.wasi.wasm`)) };
+}
+
+const loaded = new Map<string, FilterModule>();
+
+/**
+ * Loads a filter by built-in name (`gaussian-blur`) or by path to a `.wasm` file,
+ * validating it against filter ABI v1. Results are cached per process.
+ * @example const blur = loadFilter('gaussian-blur'); blur.manifest.params[0].name // 'sigma'
+ * @throws TesseraError FilterNotFound (listing the built-ins) or FilterInvalid (naming the reason)
+ */
+export function loadFilter(nameOrPath: string): FilterModule {
+  const isPath = nameOrPath.endsWith('.wasm') || nameOrPath.includes('/') || nameOrPath.includes('\\');
+  const key = isPath ? resolve(nameOrPath) : nameOrPath;
+  let filter = loaded.get(key);
+  if (filter) {
+    if (!isPath || statSync(key, { throwIfNoEntry: false })) return filter;
+  }
+  if (isPath) {
+    filter = loadFile(nameOrPath);
+  } else {
+    const names = builtinFilterNames();
+    if (names.length === 0) {
+      throw new TesseraError(ErrorCode.FilterNotFound, `no built-in filters found in ${BUILTIN_FILTER_DIR}. Possible solutions:\n- npm run build`);
+    }
+    if (!names.includes(nameOrPath)) {
+      throw new TesseraError(ErrorCode.FilterNotFound, `unknown filter "${nameOrPath}"; valid filters: ${names.join(', ')} (or a path to a .wasm file)`);
+    }
+    filter = loadBuiltin(nameOrPath);
+  }
+  loaded.set(key, filter);
+  return filter;
+}
+
+/** Calls the filter's `halo` export for these i32 params and checks the answer. */
+export function filterHalo(filter: FilterModule, params: readonly number[]): number {
+  const inst = instantiateFilter(filter.plain);
+  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
+  const halo = inst.exports.halo(p0, p1, p2, p3);
+  if (!Number.isInteger(halo) || halo < 0 || halo > MAX_HALO) {
+    throw new TesseraError(ErrorCode.FilterInvalid, `${filter.source === 'built-in' ? filter.name : filter.source}: halo() returned ${halo}; allowed 0..${MAX_HALO}`);
+  }
+  return halo;
+}

@@ -1,0 +1,22 @@
+import { ErrorCode, TesseraError } from '../errors.js';
+import { paddedLayout, writePadded } from '../tiling/padded-image.js';
+import { referenceFilters } from './index.js';
+
+/**
+ * Applies a built-in filter's plain-TypeScript reference to a whole image in one piece:
+ * the correctness oracle every strategy, executor and tile size is compared with, and
+ * the "plain TypeScript" peer of the benchmark.
+ * @param params the i32 values p0..p3 (as `resolveParams` returns them)
+ * @returns width·height·4 bytes of RGBA
+ */
+export function applyReference(name: string, params: readonly number[], rgba: Uint8Array, width: number, height: number): Uint8Array {
+  const ref = referenceFilters[name];
+  if (!ref) throw new TesseraError(ErrorCode.FilterNotFound, `no TypeScript reference for filter "${name}"`);
+  const layout = paddedLayout(width, height, ref.halo(params));
+  const outBytes = width * height * 4;
+  // One array stands in for linear memory: the padded source, then the output.
+  const mem = new Uint8Array(layout.byteLength + outBytes);
+  writePadded(rgba, layout, mem, 0);
+  ref.filter(mem, layout.origin, layout.stride, layout.byteLength, width * 4, width, height, params);
+  return mem.slice(layout.byteLength);
+}

@@ -1,0 +1,311 @@
+/**
+ * Hostile inputs and hostile filters: every failure stays with its file or tile, is
+ * reported clearly, and leaves every other result intact; nothing crashes or hangs.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import wabt from 'wabt';
+import { ErrorCode, TesseraError } from '../../src/errors.js';
+import { Session } from '../../src/pipeline/session.js';
+import type { StrategyName } from '../../src/strategies/types.js';
+import { loadFilter } from '../../src/filter/filter-module.js';
+import { randomImage, rng, runCli, tempDir } from '../helpers/index.js';
+
+const tmp = tempDir('tessera-hostile-');
+after(() => tmp.cleanup());
+const wabtModule = await wabt();
+
+/** An ABI v1 module importing a shared memory (so it runs under copy and shared) with `body` as its filter. */
+function filterWasm(name: string, body: string, extra = ''): string {
+  const text = `(module
+    (import "env" "memory" (memory 1 65536 shared))
+    ${extra}
+    (func (export "tessera_abi") (result i32) i32.const 1)
+    (func (export "halo") (param i32 i32 i32 i32) (result i32) i32.const 0)
+    (func (export "filter") (param $src i32) (param $ss i32) (param $dst i32) (param $ds i32) (param $w i32) (param $h i32)
+      (param $scratch i32) (param i32 i32 i32 i32) ${body}))`;
+  const bytes = wabtModule.parseWat(`${name}.wat`, text, { threads: true }).toBinary({}).buffer;
+  const file = join(tmp.dir, `${name}.wasm`);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+function crc32(buf: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of buf) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('bad images', () => {
+  const input = join(tmp.dir, 'images');
+  const good: string[] = [];
+  const bad: Array<[string, RegExp]> = [];
+  before(async () => {
+    mkdirSync(input);
+    const next = rng(5);
+    const rgba = randomImage(40, 30, next);
+    const raw = { raw: { width: 40, height: 30, channels: 4 as const } };
+    const png = await sharp(rgba, raw).removeAlpha().png().toBuffer();
+    const write = (name: string, bytes: Uint8Array | string) => writeFileSync(join(input, name), bytes);
+    // Good, in every layout and format the issue lists.
+    write('rgb.png', png);
+    await sharp(rgba, raw).png().toFile(join(input, 'rgba.png'));
+    await sharp(rgba, raw).extractChannel(0).png().toFile(join(input, 'gray.png'));
+    await sharp(rgba, raw).extractChannel(0).joinChannel(Buffer.alloc(40 * 30, 128), { raw: { width: 40, height: 30, channels: 1 } }).png().toFile(join(input, 'gray-alpha.png'));
+    await sharp(rgba, raw).removeAlpha().png({ palette: true, colours: 16 }).toFile(join(input, 'palette.png'));
+    await sharp(rgba, raw).removeAlpha().toColourspace('rgb16').png().toFile(join(input, 'sixteen-bit.png'));
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 9, g: 99, b: 199 } } }).png().toFile(join(input, 'one-pixel.png'));
+    await sharp(rgba, raw).removeAlpha().jpeg().toFile(join(input, 'photo.jpg'));
+    await sharp(rgba, raw).webp().toFile(join(input, 'photo.webp'));
+    good.push('rgb.png', 'rgba.png', 'gray.png', 'gray-alpha.png', 'palette.png', 'sixteen-bit.png', 'one-pixel.png', 'photo.jpg', 'photo.webp');
+    // Bad.
+    write('empty.png', '');
+    bad.push(['empty.png', /empty \(0 bytes\)/]);
+    write('truncated.png', png.subarray(0, png.length >> 1));
+    bad.push(['truncated.png', /corrupt or truncated/]);
+    write('random.png', new Uint8Array(4096).map(() => Math.floor(next() * 256)));
+    bad.push(['random.png', /not a readable image/]);
+    const badCrc = Buffer.from(png);
+    badCrc[40] ^= 0xff; // inside the first IDAT
+    write('bad-crc.png', badCrc);
+    bad.push(['bad-crc.png', /corrupt or truncated data/]);
+    const bomb = Buffer.from(png);
+    bomb.writeUInt32BE(200_000, 16);
+    bomb.writeUInt32BE(200_000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+    write('bomb.png', bomb);
+    bad.push(['bomb.png', /declares 200000×200000 = 40000 Mpx, over the limit .*refused before decoding/]);
+    mkdirSync(join(input, 'folder.png'));
+    bad.push(['folder.png', /is a directory, not an image/]);
+    symlinkSync(join(tmp.dir, 'nowhere.png'), join(input, 'dangling.png'));
+    bad.push(['dangling.png', /cannot be read \(ENOENT\)/]);
+    if (process.getuid?.() !== 0) {
+      write('locked.png', png);
+      chmodSync(join(input, 'locked.png'), 0);
+      bad.push(['locked.png', /cannot (be read|decode)|not a readable image/]);
+    }
+  });
+
+  test('each bad file gets one clear line, every good file is written, exit 1, nothing partial, inputs untouched', async () => {
+    const before = new Map(readdirSync(input).filter((f) => !f.startsWith('folder') && f !== 'dangling.png' && f !== 'locked.png').map((f) => [f, sha(join(input, f))]));
+    const out = join(tmp.dir, 'images-out');
+    const r = await runCli(['run', '--filter', 'sobel', '--input', input, '--output', out, '--workers', '2']);
+    assert.equal(r.code, 1, r.stderr);
+    for (const [name, reason] of bad) {
+      const lines = r.stderr.split('\n').filter((l) => l.includes(`${name}:`));
+      assert.equal(lines.length, 1, `one line for ${name}:\n${r.stderr}`);
+      assert.match(lines[0], reason, name);
+    }
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(r.stderr, new RegExp(`${good.length}/${good.length + bad.length} images, ${bad.length} failed`));
+    assert.deepEqual(readdirSync(out).sort(), [...good].sort(), 'every good image written, nothing else (no temporary files)');
+    for (const f of good) {
+      const meta = await sharp(join(out, f)).metadata();
+      const src = await sharp(join(input, f)).metadata();
+      assert.equal(meta.width, src.width);
+      assert.equal(meta.format, src.format);
+    }
+    for (const [f, hash] of before) assert.equal(sha(join(input, f)), hash, `${f} unchanged`);
+  });
+
+  test('--max-pixels refuses an image larger than the limit before decoding it', async () => {
+    const r = await runCli(['run', '--filter', 'invert', '--input', join(input, 'rgb.png'), '--output', join(tmp.dir, 'limit-out'), '--max-pixels', '1000']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /declares 40×30 = 0 Mpx, over the limit of 0 Mpx/);
+  });
+});
+
+test('disk strategy: Ctrl-C mid-run removes its temporary tiles and leaves no partial output', async () => {
+  const { existsSync } = await import('node:fs');
+  const input = join(tmp.dir, 'ctrl-c-in');
+  const scratch = join(tmp.dir, 'ctrl-c-tmp');
+  mkdirSync(input);
+  mkdirSync(scratch);
+  for (let i = 0; i < 3; i++) {
+    await sharp(randomImage(300, 200, rng(i), true), { raw: { width: 300, height: 200, channels: 4 } }).png().toFile(join(input, `p${i}.png`));
+  }
+  const out = join(tmp.dir, 'ctrl-c-out');
+  let sawTiles = false;
+  const r = await runCli(['run', '--filter', 'invert', '--input', input, '--output', out, '--strategy', 'disk', '--tile', '32', '--workers', '1'], {
+    env: { ...process.env, TMPDIR: scratch },
+    onSpawn: (child) => {
+      const poll = setInterval(() => {
+        const dirs = readdirSync(scratch).filter((d) => d.startsWith('tessera-disk-'));
+        if (dirs.some((d) => readdirSync(join(scratch, d)).length > 0)) {
+          sawTiles = true;
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('exit', () => clearInterval(poll));
+    },
+  });
+  assert.ok(sawTiles, 'tiles were written before the interrupt');
+  assert.ok(r.signal === 'SIGINT' || r.code !== 0, `interrupted (code ${r.code}, signal ${r.signal})`);
+  assert.deepEqual(readdirSync(scratch), [], 'temporary tile directory removed');
+  const left = existsSync(out) ? readdirSync(out) : [];
+  assert.ok(left.every((f) => /^p\d\.png$/.test(f)), `only complete outputs: ${left.join(', ')}`);
+});
+
+describe('bad filters', () => {
+  let width = 0;
+  const images = join(tmp.dir, 'filter-inputs');
+  before(async () => {
+    mkdirSync(images);
+    width = 120;
+    // 120 wide: tiles of 50 leave a 20-wide edge tile; 100 wide: every tile is 50.
+    await sharp(randomImage(120, 60, rng(1), true), { raw: { width: 120, height: 60, channels: 4 } }).png().toFile(join(images, 'a-edge.png'));
+    await sharp(randomImage(100, 50, rng(2), true), { raw: { width: 100, height: 50, channels: 4 } }).png().toFile(join(images, 'b-even.png'));
+  });
+
+  test('refused at load with the reason: not wasm, missing exports, wrong ABI, forbidden imports, oversized halo', async () => {
+    const notWasm = join(tmp.dir, 'text.wasm');
+    writeFileSync(notWasm, 'not wasm at all');
+    const cases: Array<[string, RegExp]> = [
+      [notWasm, /not a WebAssembly module/],
+      [filterWasm('wrong-abi', '', ''), /tessera_abi\(\) returned/],
+      [filterWasm('wasi-import', '', '(import "wasi_snapshot_preview1" "path_open" (func $open (param i32)))'), /imports wasi_snapshot_preview1\.path_open/],
+      [filterWasm('host-import', '', '(import "host" "now" (func $now (result f64)))'), /imports host\.now/],
+    ];
+    // A wrong ABI version: patch the constant in tessera_abi.
+    const wrong = readFileSync(cases[1][0]);
+    const at = wrong.indexOf(Buffer.from([0x41, 0x01, 0x0b]));
+    wrong[at + 1] = 0x02;
+    writeFileSync(cases[1][0], wrong);
+    const noExports = join(tmp.dir, 'no-exports.wasm');
+    writeFileSync(noExports, wabtModule.parseWat('n.wat', '(module (memory (export "memory") 1 1))').toBinary({}).buffer);
+    cases.push([noExports, /missing exported function "tessera_abi"/]);
+    const wide = filterWasm('wide-halo', '', '').replace('.wasm', '');
+    const wideText = `(module (import "env" "memory" (memory 1 65536 shared))
+      (func (export "tessera_abi") (result i32) i32.const 1)
+      (func (export "halo") (param i32 i32 i32 i32) (result i32) i32.const 4096)
+      (func (export "filter") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))`;
+    writeFileSync(`${wide}.wasm`, wabtModule.parseWat('w.wat', wideText, { threads: true }).toBinary({}).buffer);
+    cases.push([`${wide}.wasm`, /halo\(\) returned 4096; allowed 0\.\.128/]);
+    for (const [file, reason] of cases) {
+      const r = await runCli(['run', '--filter', file, '--input', images, '--output', join(tmp.dir, 'never')]);
+      assert.equal(r.code, 2, `${file}: ${r.stderr}`);
+      assert.match(r.stderr, reason);
+      assert.match(r.stderr, new RegExp(file.split('/').pop()!.replace('.', '\\.')));
+    }
+  });
+
+  const traps: Array<[string, string, string, RegExp]> = [
+    ['unreachable', 'unreachable', '', /WebAssembly trap: unreachable/],
+    ['out-of-bounds', 'i32.const -16 i32.load drop', '', /WebAssembly trap: memory access out of bounds/],
+    ['stack-overflow', 'i32.const 0 call $rec drop', '(func $rec (param i32) (result i32) local.get 0 i32.const 1 i32.add call $rec)', /WebAssembly trap: stack overflow/],
+  ];
+  for (const strategy of ['copy', 'shared'] as StrategyName[]) {
+    for (const workers of [1, 2]) {
+      test(`traps name the filter, image and tile (${strategy}, ${workers} worker${workers > 1 ? 's' : ''})`, async () => {
+        for (const [name, body, extra, message] of traps) {
+          const file = filterWasm(name, body, extra);
+          const r = await runCli(['run', '--filter', file, '--input', images, '--output', join(tmp.dir, `trap-${name}-${strategy}-${workers}`), '--strategy', strategy, '--workers', String(workers), '--tile', '50']);
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stderr, new RegExp(`a-edge\\.png: filter .*${name}\\.wasm failed on tile \\d+ \\(x=\\d+ y=\\d+ \\d+×\\d+\\): `));
+          assert.match(r.stderr, message);
+          assert.match(r.stderr, /0\/2 images, 2 failed/);
+        }
+      });
+    }
+  }
+
+  for (const strategy of ['copy', 'shared'] as StrategyName[]) {
+    test(`an infinite loop is stopped by the tile deadline and the pool carries on (${strategy})`, async () => {
+      // Loops forever on narrow tiles only: a-edge.png has a 20-wide tile, b-even.png has none.
+      const file = filterWasm('loop-on-edges', 'local.get $w i32.const 50 i32.lt_u if (loop $forever br $forever) end');
+      for (const workers of [1, 2]) {
+        const out = join(tmp.dir, `loop-${strategy}-${workers}`);
+        const started = Date.now();
+        const r = await runCli(['run', '--filter', file, '--input', images, '--output', out, '--strategy', strategy, '--workers', String(workers), '--tile', '50', '--tile-timeout', '300']);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /a-edge\.png: filter .*loop-on-edges\.wasm failed on tile \d+ .*exceeded the 300 ms tile deadline \(--tile-timeout\); its worker thread was stopped and replaced/);
+        assert.deepEqual(readdirSync(out), ['b-even.png'], 'the other image still completes');
+        assert.ok(Date.now() - started < 20_000, 'no hang');
+      }
+    });
+  }
+
+  test('an infinite loop in a filter process is killed at the deadline (pipe)', async () => {
+    const built = join(tmp.dir, 'loop-pipe');
+    mkdirSync(built);
+    const src = join(built, 'spin.ts');
+    writeFileSync(src, `export function tessera_abi(): i32 { return 1; }
+export function halo(a: i32, b: i32, c: i32, d: i32): i32 { return 0; }
+export function scratch_size(w: i32, h: i32, a: i32, b: i32, c: i32, d: i32): i32 { return 0; }
+export function filter(src: usize, ss: i32, dst: usize, ds: i32, w: i32, h: i32, s: usize, a: i32, b: i32, c: i32, d: i32): void {
+  if (w < 50) { while (true) { memory.size(); } }
+}`);
+    writeFileSync(join(built, 'spin.json'), JSON.stringify({ name: 'spin', params: [] }));
+    const { execFileSync } = await import('node:child_process');
+    const { REPO_ROOT } = await import('../helpers/index.js');
+    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build-filters.mjs'), '--src', src, '--out', built]);
+    const out = join(tmp.dir, 'loop-pipe-out');
+    const r = await runCli(['run', '--filter', join(built, 'spin.wasm'), '--input', images, '--output', out, '--strategy', 'pipe', '--tile', '50', '--tile-timeout', '500']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /a-edge\.png: .*exceeded the 500 ms tile deadline \(--tile-timeout\); its filter process was killed and replaced/);
+    assert.deepEqual(readdirSync(out), ['b-even.png']);
+  });
+
+  test('a memory bomb is capped by --filter-memory', async () => {
+    // Grows memory one page at a time, touching each page, until growth fails.
+    const body = `(block $done (loop $grow
+        i32.const 1 memory.grow
+        local.tee 7
+        i32.const -1 i32.eq br_if $done
+        local.get 7 i32.const 65536 i32.mul i32.const 7 i32.store
+        br $grow))`;
+    const file = filterWasm('memory-bomb', body);
+    const filter = loadFilter(file);
+    const rgba = randomImage(60, 40, rng(3), true);
+    const rssBefore = process.memoryUsage().rss;
+    const copy = new Session({ filter, strategy: 'copy', workers: 1, filterMemoryMb: 16, tileSize: 64 });
+    try {
+      await copy.filterPixels(rgba, 60, 40); // capped: growth stops at 16 MiB and the call returns
+    } finally {
+      await copy.close();
+    }
+    assert.ok(process.memoryUsage().rss - rssBefore < 256 * 2 ** 20, 'resident memory stayed bounded');
+    const shared = new Session({ filter, strategy: 'shared', workers: 1, filterMemoryMb: 16, tileSize: 64 });
+    try {
+      await assert.rejects(shared.filterPixels(rgba, 60, 40), (err: unknown) => err instanceof TesseraError && err.code === ErrorCode.FilterTrap && /grew the shared memory by \d+ MiB, over the cap of 16 MiB \(--filter-memory\)/.test(err.message));
+    } finally {
+      await shared.close();
+    }
+  });
+
+  test('filters check: passes a good filter, catches one that reads outside its halo', async () => {
+    // Reads the pixel 2 to the left while declaring halo 0: whole and tiled disagree.
+    const body = `(local $y i32) (local $x i32) (local $s i32) (local $d i32)
+      (loop $rows
+        (local.set $x (i32.const 0))
+        (loop $cols
+          (local.set $s (i32.add (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $ss))) (i32.shl (local.get $x) (i32.const 2))))
+          (local.set $d (i32.add (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds))) (i32.shl (local.get $x) (i32.const 2))))
+          (i32.store (local.get $d) (i32.load (i32.sub (local.get $s) (i32.const 8))))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br_if $cols (i32.lt_u (local.get $x) (local.get $w))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $y) (local.get $h))))`;
+    const leaky = filterWasm('leaky', body);
+    const r = await runCli(['filters', 'check', leaky]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /FAIL copy: tiles 16×16 == whole: seam: pixel \(\d+, \d+\) in tile/);
+    assert.match(r.stdout, /does the filter read further than its halo \(0\)\?/);
+    assert.match(r.stdout, /imports +env\.memory \(memory\)/);
+    assert.match(r.stdout, /filter fails/);
+    const trap = await runCli(['filters', 'check', filterWasm('trapper', 'unreachable')]);
+    assert.equal(trap.code, 1);
+    assert.match(trap.stdout, /FAIL copy: run: .*WebAssembly trap: unreachable/);
+  });
+  void width;
+});

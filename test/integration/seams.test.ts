@@ -1,0 +1,131 @@
+/**
+ * The correctness contract: for every filter, strategy, executor and tile size, tiled
+ * output is bit-identical to the filter applied to the whole image in one piece (the
+ * TypeScript reference, itself checked bit-identical to the WASM build).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { applyReference } from '../../src/reference/apply-reference.js';
+import { Session } from '../../src/pipeline/session.js';
+import type { StrategyName } from '../../src/strategies/types.js';
+import { builtinFilterNames, loadFilter } from '../../src/filter/filter-module.js';
+import type { FilterParamSpec } from '../../src/filter/manifest.js';
+import { firstDifference, randomImage, rng } from '../helpers/index.js';
+
+const FILTERS = builtinFilterNames();
+const STRATEGIES: StrategyName[] = ['pipe', 'copy', 'shared'];
+
+/** Params away from the defaults, so halos are not the trivial ones. */
+function stressParams(specs: FilterParamSpec[], next: () => number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of specs) {
+    const span = p.max - p.min;
+    // Keep blur radii moderate so small images still have interior tiles.
+    const v = p.min + Math.min(span, Math.max(span * 0.15, 1)) * next();
+    out[p.name] = p.type === 'int' ? Math.round(v) : Math.round(v * p.scale) / p.scale;
+  }
+  return out;
+}
+
+test('all eight built-in filters are present', () => {
+  assert.deepEqual(FILTERS, ['box-blur', 'brightness-contrast', 'gaussian-blur', 'grayscale', 'invert', 'sepia', 'sharpen', 'sobel']);
+});
+
+for (const name of FILTERS) {
+  test(`seams: ${name} — tiled == whole for every strategy, workers 1 and 2, tiles 1, 7, 64, 256, larger than the image`, async () => {
+    const next = rng(name.length * 7919);
+    const params = stressParams(loadFilter(name).manifest.params, next);
+    const images = [
+      { width: 147, height: 97, tiles: [7, 64, 256, 1000] }, // 7 divides the width, not the height
+      { width: 23, height: 17, tiles: [1] },
+    ].map((img) => ({ ...img, rgba: randomImage(img.width, img.height, next) }));
+    for (const strategy of STRATEGIES) {
+      for (const workers of [1, 2]) {
+        for (const img of images) {
+          for (const tileSize of img.tiles) {
+            const session = new Session({ filter: name, params, strategy, workers, tileSize });
+            try {
+              const expected = applyReference(name, session.params, img.rgba, img.width, img.height);
+              const actual = await session.filterPixels(img.rgba, img.width, img.height);
+              const diff = firstDifference(actual, expected, img.width);
+              assert.equal(diff, undefined, `${name} ${JSON.stringify(params)} ${strategy} workers=${workers} tile=${tileSize} ${img.width}×${img.height}: ${diff}`);
+            } finally {
+              await session.close();
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+test('seams: copy with a fresh instance per tile (scrubbed memory) — tiled == whole for every filter', async () => {
+  const next = rng(777);
+  const width = 61;
+  const height = 37;
+  const rgba = randomImage(width, height, next);
+  for (const name of FILTERS) {
+    const params = stressParams(loadFilter(name).manifest.params, next);
+    for (const workers of [1, 2]) {
+      const session = new Session({ filter: name, params, strategy: 'copy', isolation: 'instance', workers, tileSize: 9 });
+      try {
+        const expected = applyReference(name, session.params, rgba, width, height);
+        const diff = firstDifference(await session.filterPixels(rgba, width, height), expected, width);
+        assert.equal(diff, undefined, `${name} copy/instance workers=${workers}: ${diff}`);
+      } finally {
+        await session.close();
+      }
+    }
+  }
+});
+
+test('seams: disk (a process per tile) — tiled == whole for neighbourhood filters', async () => {
+  const next = rng(4242);
+  const width = 70;
+  const height = 45;
+  const rgba = randomImage(width, height, next);
+  for (const [name, params, tileSize, workers] of [['gaussian-blur', { sigma: 1.3 }, 32, 2], ['sobel', {}, 64, 1]] as const) {
+    const session = new Session({ filter: name, params, strategy: 'disk', workers, tileSize });
+    try {
+      const expected = applyReference(name, session.params, rgba, width, height);
+      const diff = firstDifference(await session.filterPixels(rgba, width, height), expected, width);
+      assert.equal(diff, undefined, `${name} disk tile=${tileSize}: ${diff}`);
+    } finally {
+      await session.close();
+    }
+  }
+});
+
+test('seams (property): random sizes, tile sizes, params, strategies', async () => {
+  const filters = FILTERS.map((name) => loadFilter(name));
+  const paramsArb = (specs: FilterParamSpec[]) =>
+    fc.tuple(...specs.map((p) => (p.type === 'int' ? fc.integer({ min: p.min, max: p.max }) : fc.integer({ min: Math.ceil(p.min * p.scale), max: Math.floor(p.max * p.scale) }).map((v) => v / p.scale))));
+  const arb = fc
+    .record({
+      filter: fc.integer({ min: 0, max: filters.length - 1 }),
+      width: fc.integer({ min: 1, max: 70 }),
+      height: fc.integer({ min: 1, max: 70 }),
+      tileSize: fc.integer({ min: 1, max: 90 }),
+      strategy: fc.constantFrom<StrategyName>('copy', 'shared'),
+      seed: fc.integer(),
+    })
+    .chain((r) => paramsArb(filters[r.filter].manifest.params).map((values) => ({ ...r, values })));
+  await fc.assert(
+    fc.asyncProperty(arb, async ({ filter, width, height, tileSize, strategy, seed, values }) => {
+      const f = filters[filter];
+      const params = Object.fromEntries(f.manifest.params.map((p, i) => [p.name, values[i]]));
+      const rgba = randomImage(width, height, rng(seed));
+      const session = new Session({ filter: f, params, strategy, workers: 1, tileSize });
+      try {
+        const actual = await session.filterPixels(rgba, width, height);
+        const expected = applyReference(f.name, session.params, rgba, width, height);
+        const diff = firstDifference(actual, expected, width);
+        assert.equal(diff, undefined, diff);
+      } finally {
+        await session.close();
+      }
+    }),
+    { numRuns: 150, seed: 20261122 },
+  );
+});

@@ -1,0 +1,54 @@
+/** The start-up bench on a tiny run: every figure present, plausible, and rendered. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { StartupReport } from 'tessera-bench/startup/types';
+import { runCli, tempDir } from '../helpers/index.js';
+import { renderStartupMarkdown } from 'tessera-bench/startup/markdown';
+import { runStartupBench } from 'tessera-bench/startup/run-startup';
+
+test('tessera bench startup measures compile tiers, cache, isolation levels, memory and artifacts', async () => {
+  const r = await runStartupBench({ filters: ['invert', 'gaussian-blur'], tiles: 100, processes: 3, instances: 200, largeModule: false });
+  assert.deepEqual(r.modules.map((m) => m.filter), ['invert', 'gaussian-blur']);
+  for (const m of r.modules) {
+    for (const v of [m.compileColdMs, m.liftoff.compileMs, m.turbofan.compileMs, m.instantiateMs, m.firstCallMs, m.liftoff.tileMs, m.turbofan.tileMs]) {
+      assert.ok(Number.isFinite(v) && v > 0, `${m.filter}: ${v}`);
+    }
+    assert.ok(m.cachedMs < m.compileColdMs, `${m.filter}: the cache beats a cold compile`);
+    assert.ok(m.handoffMs! > 0 && m.handoffMs! < m.turbofan.compileMs, `${m.filter}: handing the Module to a worker beats compiling it (${m.handoffMs} ms)`);
+    assert.ok(m.gzipBytes < m.bytes);
+  }
+  assert.deepEqual(r.isolation.map((i) => i.level), ['pooled', 'instance', 'process']);
+  const [pooled, instance, proc] = r.isolation;
+  assert.ok(pooled.medianMs < proc.medianMs && instance.medianMs < proc.medianMs, 'a process per tile costs the most');
+  assert.ok(pooled.p99Ms >= pooled.medianMs);
+  assert.ok(r.memory.bytesPerInstance > 0 && r.memory.instancesPerGiB > 1000, `${r.memory.bytesPerInstance} bytes per instance`);
+  // RSS moves in coarse steps, so with only 200 instances the split is approximate.
+  assert.ok(r.memory.linearBytes! >= 48 * 1024 && r.memory.linearBytes! <= 96 * 1024, `one touched 64 KiB page per instance: ${r.memory.linearBytes} bytes`);
+  assert.ok(Math.abs(r.memory.linearBytes! + r.memory.engineBytes! - r.memory.bytesPerInstance) < 1);
+  assert.ok(r.artifacts.some((a) => a.name.startsWith('sharp libvips')), 'sharp\'s native libvips beside the filters');
+  assert.ok(r.memory.freshNodeRssMb > 10);
+  assert.ok(r.artifacts.some((a) => a.name === 'tessera invert.wasm'));
+  const md = renderStartupMarkdown(r);
+  assert.match(md, /fresh OS process \| 3 \|/);
+  assert.match(md, /instances per GiB/);
+});
+
+test('tessera bench startup --filters invert writes startup.json and startup.md of the documented shape', async (t) => {
+  const tmp = tempDir('tessera-startup-');
+  t.after(tmp.cleanup);
+  const r = await runCli(['bench', 'startup', '--filters', 'invert', '--processes', '2', '--tiles', '50', '--instances', '100', '--no-large-module', '--out', tmp.dir], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(readFileSync(join(tmp.dir, 'startup.json'), 'utf8')) as StartupReport;
+  assert.deepEqual(Object.keys(json).sort(), ['artifacts', 'date', 'isolation', 'isolationFilter', 'machine', 'memory', 'modules', 'notes', 'tool']);
+  assert.equal(json.isolationFilter, 'invert');
+  assert.deepEqual(Object.keys(json.modules[0]).sort(), ['bytes', 'cachedMs', 'compileColdMs', 'filter', 'firstCallMs', 'gzipBytes', 'handoffMs', 'instantiateMs', 'liftoff', 'turbofan']);
+  assert.deepEqual(json.isolation.map((i) => [i.level, i.samples]), [['pooled', 50], ['instance', 50], ['process', 2]]);
+  assert.deepEqual(Object.keys(json.memory).sort(), ['bytesPerInstance', 'engineBytes', 'freshNodeRssMb', 'instances', 'instancesPerGiB', 'linearBytes']);
+  assert.equal(json.memory.instances, 100);
+  assert.ok(json.notes.some((n) => /nodejs\/node#18265/.test(n)), 'says Node 20 has no on-disk module cache');
+  assert.match(readFileSync(join(tmp.dir, 'startup.md'), 'utf8'), /## Start-up, isolation and density/);
+  const bad = await runCli(['bench', 'startup', '--processes', '0']);
+  assert.equal(bad.code, 2);
+});
