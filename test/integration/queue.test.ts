@@ -226,8 +226,10 @@ describe('queue backend', { skip: HAVE_REDIS ? false : 'redis-server is not inst
     assert.match(refuseReason(data, 1)!, /needs filter ABI 2 but this worker implements ABI 1/);
     const session = new Session({ filter: 'invert', backend: 'queue', redis: redis.url, tileSize: 64 });
     try {
-      const executor = (session as unknown as { executor: QueueExecutor }).executor;
-      await executor.ready();
+      // The queue client loads when the session starts: the coordinator sits behind a DeferredExecutor.
+      const deferred = (session as unknown as { executor: { ready(): Promise<void>; loading: Promise<QueueExecutor> } }).executor;
+      await deferred.ready();
+      const executor = await deferred.loading;
       (executor as unknown as { jobBase: { filter: { abi: number } } }).jobBase.filter.abi = 99;
       const px = new Uint8Array(64 * 64 * 4);
       await assert.rejects(session.filterPixels(px, 64, 64, 'abi-test'), /abi-test: filter invert failed on tile 0 .*needs filter ABI 99 but this worker implements ABI 1.*attempt 1 of 3/s);
