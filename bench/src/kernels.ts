@@ -3,12 +3,13 @@
  * tile of the decoded images (the `shared` layout, no copies), beside a memcpy of the
  * same pixels measured in the same run — the ceiling for a pixel-wise filter.
  */
-import { createStrategyHost, type RunnerInit } from 'tessera/internal/strategies/index';
+import { createStrategyHost } from 'tessera/internal/strategies/index';
+import { withSharedMemory } from 'tessera/internal/strategies/shared';
 import { loadTileRunner } from 'tessera/internal/strategies/tile-runner';
 import { paddedLayout } from 'tessera/internal/tiling/padded-image';
 import { DEFAULT_TILE_SIZE } from 'tessera/internal/pipeline/defaults';
 import { planTiles } from 'tessera/internal/tiling/plan';
-import { createFilterMemory, filterHalo, loadFilter } from 'tessera/internal/filter/filter-module';
+import { filterHalo, loadFilter } from 'tessera/internal/filter/filter-module';
 import { resolveParams, type ParamInput } from 'tessera/internal/filter/params';
 import { median } from './stats.js';
 
@@ -42,7 +43,7 @@ export async function measureKernels(
     const p = resolveParams(filter.manifest, params);
     const halo = filterHalo(filter, p);
     const variant = filter.shared!;
-    const init: RunnerInit = { strategy: 'shared', filterName: name, variant, sharedMemory: createFilterMemory(variant), maxMemoryPages: 65536, params: p, halo };
+    const init = withSharedMemory({ strategy: 'shared', filterName: name, variant, maxMemoryPages: 65536, params: p, halo });
     const host = createStrategyHost(init);
     const runner = await loadTileRunner(init);
     const prepared = images.map((img) => host.prepare(img.data, paddedLayout(img.width, img.height, halo)));

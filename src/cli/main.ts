@@ -10,7 +10,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { ErrorCode, TesseraError, errorMessage, isUsageError } from '../errors.js';
+import { ErrorCode, TesseraError, errorMessage, exitCodeOf } from '../errors.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     process.stderr.write(`tessera: ${errorMessage(err)}\n`);
-    process.exitCode = isUsageError(err) ? 2 : 1;
+    process.exitCode = exitCodeOf(err);
   }
 }
 

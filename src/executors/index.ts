@@ -5,7 +5,7 @@ import { InlineExecutor } from './inline.js';
 import { PipeExecutor } from '../strategies/process/pipe.js';
 import { DeferredExecutor } from './deferred.js';
 import { ThreadExecutor } from './threads.js';
-import type { TileExecutor } from './types.js';
+import type { ThreadStart, TileExecutor } from './types.js';
 import type { FilterModule } from '../filter/filter-module.js';
 
 export type { TileExecutor } from './types.js';
@@ -21,6 +21,8 @@ export interface ExecutorOptions {
    * be stopped — a thread of their own even for `workers: 1`.
    */
   trusted: boolean;
+  /** `on-demand`: a trusted filter's tiles run on the calling thread until they prove heavy. @defaultValue 'on-demand' */
+  threadStart?: ThreadStart;
   /** `queue`: tiles go to `tessera worker`s through Redis (needs `redis` and `filter`). @defaultValue 'local' */
   backend?: 'local' | 'queue';
   /** Redis URL of the queue backend. */
@@ -43,5 +45,5 @@ export function createExecutor(init: RunnerInit, options: ExecutorOptions): Tile
   if (init.strategy === 'disk') return new DiskExecutor(init, options.workers, timeout);
   if (init.strategy === 'pipe') return new PipeExecutor(init, options.workers, timeout);
   if (options.workers <= 1 && options.trusted) return new InlineExecutor(init);
-  return new ThreadExecutor(init, options.workers, timeout);
+  return new ThreadExecutor(init, options.workers, timeout, { inlineFirst: options.trusted && options.threadStart !== 'eager' });
 }

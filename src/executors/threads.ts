@@ -1,8 +1,10 @@
-import { Piscina } from 'piscina';
-import type { RunnerInit, TileTask, TileTimings } from '../strategies/types.js';
+import { createRequire } from 'node:module';
+import type { Piscina as PiscinaPool } from 'piscina';
+import { loadTileRunner } from '../strategies/tile-runner.js';
+import type { RunnerInit, TileRunner, TileTask, TileTimings } from '../strategies/types.js';
 import { tileTimeoutError } from './deadline.js';
 import type { TileOutcome } from './tile-worker.js';
-import type { TileExecutor } from './types.js';
+import { THREAD_READY, type TileExecutor } from './types.js';
 
 /** Most tiles sent to a thread in one message. */
 const MAX_BATCH = 8;
@@ -16,6 +18,26 @@ interface Pending {
 }
 
 /**
+ * Filter time a trusted filter spends on the calling thread before the pool is started.
+ * Two threads cost ~50–100 ms of CPU to start on a 2-core machine — more than all the
+ * tiles of the 24-image Kodak set take to filter (grayscale ~20 ms, gaussian σ=2 ~50 ms)
+ * — and while they start they take the cores from libvips' decodes and encodes. So a
+ * batch proves it is heavy before it pays for threads.
+ */
+export const INLINE_BUDGET_MS = 50;
+
+/** Options of a {@link ThreadExecutor}. */
+export interface ThreadExecutorOptions {
+  /**
+   * The filter is trusted (built-in): tiles run on the calling thread until they have
+   * used {@link INLINE_BUDGET_MS} of it, then the threads start, and the calling thread
+   * keeps filtering until the first of them is ready. An untrusted filter never runs
+   * where a deadline cannot stop it: its threads start with the session's first decodes.
+   */
+  inlineFirst?: boolean;
+}
+
+/**
  * Runs tiles on a piscina pool of worker threads. The compiled `WebAssembly.Module`
  * (and the shared memory) travel once, as workerData; each task is a few numbers.
  *
@@ -25,27 +47,57 @@ interface Pending {
  * it starts running, not while it waits: an overrunning batch is aborted, piscina
  * terminates its thread (the only way to stop a WASM loop) and starts another, and only
  * that batch's image fails.
+ *
+ * The threads are started by {@link start} (or the first tile), so a session can start
+ * decoding its first images before it pays for them.
  */
 export class ThreadExecutor implements TileExecutor {
-  private readonly pool: Piscina<TileTask[], TileOutcome[]>;
+  private pool: PiscinaPool<TileTask[], TileOutcome[]> | undefined;
   private readonly queue: Pending[] = [];
   private running = 0;
+  /** A thread has loaded its runner: from now on every tile goes to the pool. */
+  private warm = false;
+  private inline: Promise<TileRunner> | undefined;
+  private inlineBusy = false;
+  private inlineMs = 0;
 
   constructor(
-    init: RunnerInit,
+    private readonly init: RunnerInit,
     readonly threads: number,
     private readonly tileTimeoutMs: number,
+    options: ThreadExecutorOptions = {},
   ) {
+    if (options.inlineFirst) {
+      this.inline = loadTileRunner(init);
+      this.inline.catch(() => {}); // reported by the tiles it fails
+    }
+  }
+
+  /** Starts the threads, unless tiles run on this thread first (then they start when the work proves heavy). */
+  start(): void {
+    if (!this.inline) this.startPool();
+  }
+
+  private startPool(): void {
+    if (this.pool) return;
+    // piscina's CommonJS build: its ES-module wrapper only re-exports it, through a slower loader.
+    const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
     this.pool = new Piscina({
       filename: WORKER,
-      minThreads: threads,
-      maxThreads: threads,
-      workerData: init,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      workerData: this.init,
       idleTimeout: 60_000,
+    });
+    this.pool.on('message', (message: unknown) => {
+      if (message !== THREAD_READY || this.warm) return;
+      this.warm = true;
+      this.dispatch();
     });
   }
 
   run(task: TileTask): Promise<TileTimings> {
+    this.start();
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject });
       this.dispatch();
@@ -53,6 +105,10 @@ export class ThreadExecutor implements TileExecutor {
   }
 
   private dispatch(): void {
+    if (!this.warm && this.inline) {
+      this.runInline();
+      return;
+    }
     while (this.running < this.threads && this.queue.length > 0) {
       // Share what is queued among the threads, one image's tiles per batch.
       const size = Math.min(MAX_BATCH, Math.ceil(this.queue.length / this.threads));
@@ -63,8 +119,7 @@ export class ThreadExecutor implements TileExecutor {
       this.running++;
       const timeoutMs = this.tileTimeoutMs * batch.length;
       const signal = AbortSignal.timeout(timeoutMs);
-      this.pool
-        .run(batch.map((p) => p.task), { signal })
+      this.pool!.run(batch.map((p) => p.task), { signal })
         .then(
           (outcomes) => outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.timings) : batch[i].reject(new Error(o.error)))),
           (err: unknown) => {
@@ -79,7 +134,27 @@ export class ThreadExecutor implements TileExecutor {
     }
   }
 
+  /** One tile at a time on this thread, yielding in between so decodes and encodes keep being fed. */
+  private runInline(): void {
+    if (this.inlineBusy || this.queue.length === 0) return;
+    this.inlineBusy = true;
+    const next = this.queue.shift()!;
+    setImmediate(() => {
+      this.inline!.then((runner) => {
+        const timings = runner.run(next.task);
+        this.inlineMs += timings.splitMs + timings.filterMs + timings.assembleMs;
+        if (this.inlineMs > INLINE_BUDGET_MS) this.startPool();
+        next.resolve(timings);
+      })
+        .catch(next.reject)
+        .finally(() => {
+          this.inlineBusy = false;
+          this.dispatch();
+        });
+    });
+  }
+
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.pool?.destroy();
   }
 }

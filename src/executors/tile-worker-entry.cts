@@ -4,12 +4,19 @@
  * occasionally aborted the whole process ("v8::Module::IsGraphAsync must be used on an
  * instantiated module") when many pools started at once. A CommonJS entry that
  * import()s the real worker avoids that path.
+ *
+ * The handler is exported as a promise that piscina awaits before it reports the thread
+ * ready: once ready, an idle piscina thread blocks in `Atomics.wait`, and a module still
+ * loading would not progress (nor announce itself) until the first task arrived.
  */
 import type { TileTask } from '../strategies/types.js';
 import type { TileOutcome } from './tile-worker.js';
 
-const worker = import('./tile-worker.js');
+type RunTiles = (tasks: TileTask[]) => Promise<TileOutcome[]>;
 
-module.exports = async function runTiles(tasks: TileTask[]): Promise<TileOutcome[]> {
-  return (await worker).default(tasks);
-};
+const handler: Promise<RunTiles> = import('./tile-worker.js').then(async (worker) => {
+  await worker.runnerLoaded;
+  return worker.default;
+});
+
+export default handler;

@@ -5,18 +5,26 @@
  * pool (piscina hands the pool's workerData to the thread as node's own `workerData`)
  * — so a thread is ready in milliseconds.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { loadTileRunner } from '../strategies/tile-runner.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from '../strategies/types.js';
+import { THREAD_READY } from './types.js';
 
-let runner: Promise<TileRunner> | undefined;
+// Loaded as the thread starts, not at its first batch, and announced: until one thread
+// is ready the pool's owner may run tiles itself.
+const runner: Promise<TileRunner> = loadTileRunner(workerData as RunnerInit);
+
+/** Settles when the runner is built (or failed to build: the first batch reports why). */
+export const runnerLoaded: Promise<void> = runner.then(
+  () => parentPort?.postMessage(THREAD_READY),
+  () => {},
+);
 
 /** One tile's outcome: its timings, or the failure in words (errors do not cross threads intact). */
 export type TileOutcome = { ok: true; timings: TileTimings } | { ok: false; error: string };
 
 /** Runs a batch of tiles (one message for several tiles: thread hand-offs cost ~80 µs each). */
 export default async function runTiles(tasks: TileTask[]): Promise<TileOutcome[]> {
-  runner ??= loadTileRunner(workerData as RunnerInit);
   const r = await runner;
   return tasks.map((task) => {
     try {

@@ -1,6 +1,7 @@
 import type { FilterParamSpec } from './manifest.js';
 import { builtinFilterNames, filterHalo, loadFilter } from './filter-module.js';
 import { resolveParams } from './params.js';
+import { supportedStrategies } from '../strategies/supported.js';
 
 /** A filter as `tessera filters` shows it. */
 export interface FilterInfo {
@@ -25,7 +26,7 @@ export function describeFilter(nameOrPath: string): FilterInfo {
     description: filter.manifest.description,
     halo,
     params: filter.manifest.params,
-    strategies: filter.shared ? ['copy', 'shared'] : ['copy'],
+    strategies: supportedStrategies(filter),
   };
 }
 

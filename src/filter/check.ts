@@ -5,6 +5,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { Session } from '../pipeline/session.js';
+import { supportedStrategies } from '../strategies/supported.js';
 import type { StrategyName } from '../strategies/types.js';
 import { loadFilter, filterHalo, type FilterModule } from './filter-module.js';
 import { resolveParams, type ParamInput } from './params.js';
@@ -79,7 +80,8 @@ export async function checkFilter(path: string, params: ParamInput = {}, tileTim
   report.imports = WebAssembly.Module.imports(variant.module).map((i) => `${i.module}.${i.name} (${i.kind})`);
   report.memory = { mode: variant.memory, initialPages: variant.limits.initial, maximumPages: variant.limits.maximum ?? null, shared: variant.limits.shared };
   report.params = filter.manifest.params;
-  const strategies: StrategyName[] = ['copy', ...(filter.shared ? (['shared'] as const) : []), ...(filter.command ? (['pipe'] as const) : [])];
+  // disk runs the same command form as pipe, a process per tile: checking pipe covers it at a fraction of the time.
+  const strategies: StrategyName[] = supportedStrategies(filter).filter((s) => s !== 'disk');
   report.strategies = strategies;
   try {
     report.halo = filterHalo(filter, resolveParams(filter.manifest, params));

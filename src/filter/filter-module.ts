@@ -41,6 +41,11 @@ export interface FilterModule {
   command: string | undefined;
 }
 
+/** How messages name a filter: a built-in by its name, a user's filter by the path of its .wasm. */
+export function filterLabel(filter: FilterModule): string {
+  return filter.builtin ? filter.name : filter.source;
+}
+
 /** The exports tessera calls, typed. */
 export interface FilterExports {
   tessera_abi(): number;

@@ -1,3 +1,4 @@
+import { ErrorCode, TesseraError } from '../errors.js';
 /**
  * The filter manifest: a filter's name, description and parameters, carried inside
  * the `.wasm` as a custom section so that a module describes itself — for built-in
@@ -31,7 +32,7 @@ export interface FilterManifest {
 }
 
 function fail(source: string, message: string): never {
-  throw new Error(`${source}: invalid manifest: ${message}`);
+  throw new TesseraError(ErrorCode.FilterInvalid, `${source}: invalid manifest: ${message}`);
 }
 
 /**

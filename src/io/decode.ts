@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import sharp from 'sharp';
+import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../pipeline/defaults.js';
 import { sniffImage } from './sniff.js';

@@ -1,6 +1,6 @@
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ImageFormat } from './decode.js';
 import { release, removeOnExit } from './cleanup.js';

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ErrorCode, TesseraError } from '../errors.js';
+import type { ThreadStart } from '../executors/types.js';
 import {
   DEFAULT_FILTER_MEMORY_MB,
   DEFAULT_IMAGES_IN_FLIGHT,
@@ -37,6 +38,14 @@ export interface SessionOptions {
   filterMemoryMb?: number;
   /** Per-tile deadline in ms: an overrunning tile's thread or process is stopped and replaced, and the image fails. @defaultValue 10000 */
   tileTimeoutMs?: number;
+  /**
+   * When the worker threads of a built-in filter start: `on-demand` runs tiles on the
+   * calling thread until they have used ~50 ms of it (a small batch never pays the ~50–100 ms
+   * a pool takes to start), then starts the threads; `eager` starts them with the first
+   * decodes. User filters always run in threads (where a deadline can stop them), started eagerly.
+   * @defaultValue 'on-demand'
+   */
+  threadStart?: ThreadStart;
   /** Images in flight at once (at least the worker count). @defaultValue 8 */
   imagesInFlight?: number;
   /**
@@ -62,6 +71,7 @@ export interface SessionConfig {
   maxMemoryPages: number;
   imagesInFlight: number;
   tileTimeoutMs: number;
+  threadStart: ThreadStart;
   /** i32 values p0..p3. */
   params: number[];
   /** Param values as the user sees them, by name. */
@@ -134,9 +144,13 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
     );
   }
   const tileTimeoutMs = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
+  const threadStart = options.threadStart ?? 'on-demand';
+  if (threadStart !== 'on-demand' && threadStart !== 'eager') {
+    throw new TesseraError(ErrorCode.Usage, `unknown threadStart "${String(threadStart)}"; valid: on-demand, eager`);
+  }
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
     filter, strategy, isolation, backend, redis: options.redis, workers, tileSize, maxPixels, maxMemoryPages,
-    imagesInFlight, tileTimeoutMs, params, paramValues, halo, variant,
+    imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,
   };
 }

@@ -13,8 +13,8 @@ import { prepareForEncode, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } fr
 import { createStrategyHost, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 import { planTiles, type Tile } from '../tiling/plan.js';
-import { PAGE } from '../filter/abi.js';
-import { createFilterMemory, type FilterModule } from '../filter/filter-module.js';
+import { filterLabel, type FilterModule } from '../filter/filter-module.js';
+import { withSharedMemory } from '../strategies/shared.js';
 import { resolveSessionConfig, type SessionOptions } from './session-config.js';
 import { addStages, emptyStages, type StageTimes } from './stages.js';
 
@@ -85,7 +85,7 @@ export class Session {
 
   constructor(options: SessionOptions) {
     const config = resolveSessionConfig(options);
-    const { variant, maxMemoryPages, isolation, backend, tileTimeoutMs } = config;
+    const { variant, maxMemoryPages, isolation, backend, tileTimeoutMs, threadStart } = config;
     this.filter = config.filter;
     this.strategy = config.strategy;
     this.workers = config.workers;
@@ -97,21 +97,17 @@ export class Session {
     this.halo = config.halo;
     const init: RunnerInit = {
       strategy: this.strategy,
-      filterName: this.filter.builtin ? this.filter.name : this.filter.source,
+      filterName: filterLabel(this.filter),
       variant,
       maxMemoryPages,
       isolation,
       params: this.params,
       halo: this.halo,
     };
-    if (this.strategy === 'shared') {
-      init.sharedMemory = createFilterMemory(variant);
-      init.sharedGrowth = new Int32Array(new SharedArrayBuffer(8));
-      init.sharedGrowth[0] = init.sharedMemory.buffer.byteLength / PAGE;
-    }
+    if (this.strategy === 'shared') withSharedMemory(init);
     if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
-    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, backend, redis: options.redis, filter: this.filter });
+    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, threadStart, backend, redis: options.redis, filter: this.filter });
   }
 
   /** Processes `files` into `outDir` (which must exist), never throwing for a bad image. */
@@ -131,7 +127,11 @@ export class Session {
         options.onImage?.({ result: results[i], done, total: files.length });
       }
     };
-    await Promise.all(Array.from({ length: lanes }, lane));
+    const running = Promise.all(Array.from({ length: lanes }, lane));
+    // The lanes have issued their first decodes (libvips works on its own threads):
+    // start the filter threads now, beside the decodes rather than before them.
+    this.executor.start?.();
+    await running;
     const elapsedMs = performance.now() - started;
     const ok = results.filter((r) => !r.error);
     const megapixels = ok.reduce((s, r) => s + (r.width! * r.height!) / 1e6, 0);
@@ -223,7 +223,7 @@ export class Session {
   }
 
   private tileError(file: string, tile: Tile, reason: unknown): TesseraError {
-    const what = this.filter.builtin ? this.filter.name : this.filter.source;
+    const what = filterLabel(this.filter);
     return new TesseraError(
       ErrorCode.FilterTrap,
       `${file}: filter ${what} failed on tile ${tile.index} (x=${tile.x} y=${tile.y} ${tile.width}×${tile.height}): ${errorMessage(reason)}`,

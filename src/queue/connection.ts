@@ -6,12 +6,6 @@ import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ErrorCode, TesseraError } from '../errors.js';
 
-/** Redis could not be reached (or stopped answering). */
-export class RedisUnreachableError extends Error {
-  override name = 'RedisUnreachableError';
-  readonly code = 'TESSERA_REDIS';
-}
-
 /** How long connecting may take before we call Redis unreachable. */
 export const CONNECT_TIMEOUT_MS = 3_000;
 
@@ -38,8 +32,9 @@ export function checkRedisUrl(url: string | undefined, flag = '--redis'): string
   return url;
 }
 
-function unreachable(url: string, reason: string): RedisUnreachableError {
-  return new RedisUnreachableError(
+function unreachable(url: string, reason: string): TesseraError {
+  return new TesseraError(
+    ErrorCode.RedisUnreachable,
     `cannot reach Redis at ${redactUrl(url)}: ${reason}. Possible solutions:\n` +
       `- start Redis there (e.g. redis-server --port ${new URL(url).port || 6379} --save "" --appendonly no)\n` +
       `- pass the address of a running one with --redis redis://HOST:PORT\n` +
@@ -57,7 +52,7 @@ const base = (): RedisOptions => ({
 /**
  * Connects once, sends PING and disconnects: a clear error within a few seconds rather
  * than a queue that waits forever for a server that is not there.
- * @throws RedisUnreachableError
+ * @throws TesseraError RedisUnreachable
  */
 export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   let lastError: Error | undefined;

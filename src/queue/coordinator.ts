@@ -14,8 +14,8 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../errors.js';
-import { checkRedis, checkRedisUrl, connectRedis, redactUrl, RedisUnreachableError } from './connection.js';
+import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
+import { checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
 import { describeFilter } from './filter-shipping.js';
 import { DATA_TTL_MS, HEARTBEAT_MS, JOB_ATTEMPTS, newRunId, QUEUE_NAME, RETRY_DELAY_MS, RunKeys } from './keys.js';
 import { packSource, parseDone, PROTOCOL_VERSION, unpackResult, type TileJobData } from './protocol.js';
@@ -192,10 +192,10 @@ export class QueueExecutor implements TileExecutor {
   }
 
   private redisError(err: unknown): Error {
-    if (err instanceof RedisUnreachableError) return err;
+    if (err instanceof TesseraError && err.code === ErrorCode.RedisUnreachable) return err;
     const msg = errorMessage(err);
     if (/ECONNREFUSED|ETIMEDOUT|Connection is closed|max retries|ENOTFOUND|EHOSTUNREACH/i.test(msg)) {
-      return new RedisUnreachableError(`lost Redis at ${redactUrl(this.url)}: ${msg}`);
+      return new TesseraError(ErrorCode.RedisUnreachable, `lost Redis at ${redactUrl(this.url)}: ${msg}`, { cause: err });
     }
     return err instanceof Error ? err : new Error(msg);
   }

@@ -6,10 +6,9 @@
  */
 import { align16, copyRows } from '../tiling/rows.js';
 import { ThreadExecutor } from '../executors/threads.js';
-import { SharedArena } from '../strategies/shared.js';
+import { SharedArena, withSharedMemory } from '../strategies/shared.js';
 import type { RunnerInit, ThreadStrategy, TileTask } from '../strategies/types.js';
-import { PAGE } from '../filter/abi.js';
-import { createFilterMemory, type FilterModule } from '../filter/filter-module.js';
+import type { FilterModule } from '../filter/filter-module.js';
 import { resultBytes, sourceBytes, type TileJobData } from './protocol.js';
 
 /** What makes two jobs runnable by the same pool: same module, params, caps and strategy. */
@@ -45,10 +44,8 @@ export class TileEngine {
       halo: data.halo,
     };
     if (this.strategy === 'shared') {
-      this.init.sharedMemory = createFilterMemory(variant);
-      this.init.sharedGrowth = new Int32Array(new SharedArrayBuffer(8));
-      this.init.sharedGrowth[0] = this.init.sharedMemory.buffer.byteLength / PAGE;
-      this.arena = new SharedArena(this.init.sharedMemory, this.init.sharedGrowth);
+      const { sharedMemory, sharedGrowth } = withSharedMemory(this.init);
+      this.arena = new SharedArena(sharedMemory, sharedGrowth);
     }
     this.executor = new ThreadExecutor(this.init, threads, data.tileTimeoutMs);
   }

@@ -6,12 +6,13 @@
  * validates them exactly as a local `.wasm` is validated, and compiles each module once
  * per process (cached by hash).
  */
+import { ErrorCode, TesseraError } from '../errors.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { BUILTIN_FILTER_DIR } from '../filter/artifacts.js';
 import { ABI_VERSION } from '../filter/abi.js';
-import { builtinFilterNames, contentHash, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
+import { builtinFilterNames, contentHash, filterLabel, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
 import type { RunKeys } from './keys.js';
 import type { FilterRef } from './protocol.js';
 
@@ -31,7 +32,7 @@ function readForm(path: string, variant: FilterVariant, what: string): FilterFor
 
 /** The job's reference to `filter` and the module bytes to store for the workers. */
 export function describeFilter(filter: FilterModule): { ref: FilterRef; forms: FilterForm[] } {
-  const label = filter.builtin ? filter.name : filter.source;
+  const label = filterLabel(filter);
   const ref: FilterRef = { name: filter.name, label, builtin: filter.builtin, abi: ABI_VERSION, plain: filter.plain.hash };
   if (filter.shared) ref.shared = filter.shared.hash;
   const forms: FilterForm[] = [];
@@ -45,11 +46,6 @@ export function describeFilter(filter: FilterModule): { ref: FilterRef; forms: F
     }
   }
   return { ref, forms };
-}
-
-/** A filter that cannot be had on this worker: retrying the job elsewhere would not help either. */
-export class FilterUnavailableError extends Error {
-  override name = 'FilterUnavailableError';
 }
 
 /** Worker side: filters by hash, fetched and compiled once per process. */
@@ -88,8 +84,8 @@ export class FilterCache {
     }
     const fetchForm = async (hash: string): Promise<Buffer> => {
       const bytes = await this.redis.getBuffer(keys.wasm(hash));
-      if (!bytes) throw new FilterUnavailableError(`filter ${ref.label}: module ${hash.slice(0, 16)}… is not in Redis (the run has ended or its coordinator died)`);
-      if (contentHash(bytes) !== hash) throw new FilterUnavailableError(`filter ${ref.label}: module ${hash.slice(0, 16)}… arrived with other bytes than its hash says`);
+      if (!bytes) throw new TesseraError(ErrorCode.FilterUnavailable, `filter ${ref.label}: module ${hash.slice(0, 16)}… is not in Redis (the run has ended or its coordinator died)`);
+      if (contentHash(bytes) !== hash) throw new TesseraError(ErrorCode.FilterUnavailable, `filter ${ref.label}: module ${hash.slice(0, 16)}… arrived with other bytes than its hash says`);
       return bytes;
     };
     const stem = join(this.dir, ref.plain.slice(0, 40));
@@ -99,9 +95,9 @@ export class FilterCache {
     try {
       filter = loadFilter(`${stem}.wasm`);
     } catch (err) {
-      throw new FilterUnavailableError(`filter ${ref.label}: ${(err as Error).message}`);
+      throw new TesseraError(ErrorCode.FilterUnavailable, `filter ${ref.label}: ${(err as Error).message}`);
     }
-    if (!this.matches(filter, ref)) throw new FilterUnavailableError(`filter ${ref.label}: the modules fetched do not match the job's hashes`);
+    if (!this.matches(filter, ref)) throw new TesseraError(ErrorCode.FilterUnavailable, `filter ${ref.label}: the modules fetched do not match the job's hashes`);
     return filter;
   }
 }

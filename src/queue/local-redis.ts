@@ -2,6 +2,7 @@
  * A throw-away `redis-server` on a free loopback port, without persistence: what the
  * tests and `tessera bench --backends queue` use when no --redis is given.
  */
+import { ErrorCode, TesseraError } from '../errors.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -38,7 +39,7 @@ function freePort(): Promise<number> {
  */
 export async function startLocalRedis(): Promise<LocalRedis> {
   const bin = findRedisServer();
-  if (!bin) throw new Error('redis-server is not installed. Possible solutions:\n- apt-get install redis-server\n- pass --redis redis://HOST:PORT of a running server');
+  if (!bin) throw new TesseraError(ErrorCode.MissingTool, 'redis-server is not installed. Possible solutions:\n- apt-get install redis-server\n- pass --redis redis://HOST:PORT of a running server');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {

@@ -8,12 +8,12 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../errors.js';
+import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
 import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
 import { engineKey, TileEngine } from './engine.js';
 import type { ThreadStrategy } from '../strategies/types.js';
-import { FilterCache, FilterUnavailableError } from './filter-shipping.js';
+import { FilterCache } from './filter-shipping.js';
 import {
   DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
@@ -86,7 +86,7 @@ export class TileWorkerNode {
   /**
    * Connects (failing fast with a clear error when Redis cannot be reached) and starts
    * serving every run announced now or later.
-   * @throws RedisUnreachableError
+   * @throws TesseraError RedisUnreachable
    */
   async start(): Promise<void> {
     await checkRedis(this.url);
@@ -187,7 +187,7 @@ export class TileWorkerNode {
     try {
       filter = await this.filters!.resolve(data.filter, keys);
     } catch (err) {
-      if (err instanceof FilterUnavailableError) throw new UnrecoverableError(err.message);
+      if (err instanceof TesseraError && err.code === ErrorCode.FilterUnavailable) throw new UnrecoverableError(err.message);
       throw err;
     }
     const src = await this.redis!.getBuffer(data.src);

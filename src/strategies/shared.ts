@@ -5,7 +5,7 @@
  * encoder, which reads the output straight from the shared memory.
  */
 import { PAGE } from '../filter/abi.js';
-import { instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
+import { createFilterMemory, instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
 import { writePadded, type PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
@@ -70,6 +70,17 @@ export class SharedArena {
     this.sizes.delete(offset);
     this.free.push({ offset, size });
   }
+}
+
+/**
+ * Gives a `shared` runner init its image memory and the growth ledger every thread reads
+ * ([initial pages, pages the host grew]) to tell a filter's own growth from the host's.
+ */
+export function withSharedMemory(init: RunnerInit): RunnerInit & { sharedMemory: WebAssembly.Memory; sharedGrowth: Int32Array } {
+  const sharedMemory = createFilterMemory(init.variant);
+  const sharedGrowth = new Int32Array(new SharedArrayBuffer(8));
+  sharedGrowth[0] = sharedMemory.buffer.byteLength / PAGE;
+  return Object.assign(init, { sharedMemory, sharedGrowth });
 }
 
 /** Host side of `shared`. */

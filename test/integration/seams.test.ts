@@ -44,7 +44,7 @@ for (const name of FILTERS) {
       for (const workers of [1, 2]) {
         for (const img of images) {
           for (const tileSize of img.tiles) {
-            const session = new Session({ filter: name, params, strategy, workers, tileSize });
+            const session = new Session({ filter: name, params, strategy, workers, threadStart: 'eager', tileSize });
             try {
               const expected = applyReference(name, session.params, img.rgba, img.width, img.height);
               const actual = await session.filterPixels(img.rgba, img.width, img.height);
@@ -68,7 +68,7 @@ test('seams: copy with a fresh instance per tile (scrubbed memory) — tiled == 
   for (const name of FILTERS) {
     const params = stressParams(loadFilter(name).manifest.params, next);
     for (const workers of [1, 2]) {
-      const session = new Session({ filter: name, params, strategy: 'copy', isolation: 'instance', workers, tileSize: 9 });
+      const session = new Session({ filter: name, params, strategy: 'copy', isolation: 'instance', workers, threadStart: 'eager', tileSize: 9 });
       try {
         const expected = applyReference(name, session.params, rgba, width, height);
         const diff = firstDifference(await session.filterPixels(rgba, width, height), expected, width);
@@ -128,4 +128,26 @@ test('seams (property): random sizes, tile sizes, params, strategies', async () 
     }),
     { numRuns: 150, seed: 20261122 },
   );
+});
+
+test('seams: on-demand threads — tiles run on the calling thread, then threads take over mid-image; output unchanged', async () => {
+  const width = 1024;
+  const height = 768;
+  const rgba = randomImage(width, height, rng(99));
+  for (const strategy of ['copy', 'shared'] as const) {
+    const session = new Session({ filter: 'gaussian-blur', params: { sigma: 6 }, strategy, workers: 2, tileSize: 32 });
+    try {
+      const executor = (session as unknown as { executor: { inlineMs: number; warm: boolean } }).executor;
+      const expected = applyReference('gaussian-blur', session.params, rgba, width, height);
+      // Several rounds: the first spends the inline budget, later ones find the threads ready.
+      for (let round = 0; round < 4; round++) {
+        const diff = firstDifference(await session.filterPixels(rgba, width, height, `round ${round}`), expected, width);
+        assert.equal(diff, undefined, `${strategy} round ${round}: ${diff}`);
+      }
+      assert.ok(executor.inlineMs > 0, 'some tiles ran on the calling thread');
+      assert.ok(executor.warm, 'the threads started and took over');
+    } finally {
+      await session.close();
+    }
+  }
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { release, removeOnExit } from '../../io/cleanup.js';
 import { copyRows, haloOrigin } from '../../tiling/rows.js';
 import type { RunnerInit, TileTask, TileTimings } from '../types.js';

@@ -25,7 +25,7 @@ async function diskMode(wasmPath: string, args: string[]): Promise<number> {
   const [inPng, outPng] = args;
   const halo = Number(args[args.indexOf('--halo') + 1]);
   const params = args[args.indexOf('--params') + 1].split(',').map(Number);
-  const { default: sharp } = await import('sharp');
+  const { sharp } = await import('../../io/sharp.js');
   const { data, info } = await sharp(inPng).raw().toBuffer({ resolveWithObject: true });
   const width = info.width - 2 * halo;
   const height = info.height - 2 * halo;
