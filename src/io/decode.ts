@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../pipeline/defaults.js';
+import type { ImageFormat } from './formats.js';
 import { sniffImage } from './sniff.js';
 
 /** Bytes read for the header sniff: enough for PNG chunks before IDAT and JPEG markers before SOF in ordinary files. */
@@ -17,12 +18,6 @@ async function readHead(file: string, bytes: number): Promise<Uint8Array> {
     await handle.close();
   }
 }
-
-/** Formats tessera reads and writes. */
-export type ImageFormat = 'png' | 'jpeg' | 'webp';
-
-/** File extensions recognised as images. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp'];
 
 /** A decoded image: RGBA8, rows packed, plus what the encoder needs to write it back alike. */
 export interface DecodedImage {

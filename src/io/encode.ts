@@ -2,7 +2,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
-import type { ImageFormat } from './decode.js';
+import type { ImageFormat } from './formats.js';
 import { release, removeOnExit } from './cleanup.js';
 import { packGray } from './gray-pack.js';
 

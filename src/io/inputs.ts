@@ -1,7 +1,7 @@
 import { realpathSync, statSync, readdirSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ErrorCode, TesseraError } from '../errors.js';
-import { IMAGE_EXTENSIONS } from './decode.js';
+import { IMAGE_EXTENSIONS } from './formats.js';
 
 /** True for names with an image extension (.png, .jpg, .jpeg, .webp; any case). */
 export function hasImageExtension(name: string): boolean {

@@ -3,7 +3,7 @@
  * libvips header read per image on the hot path (~5% of an end-to-end run here); when
  * anything is unclear it answers `undefined` and the caller asks sharp instead.
  */
-import type { ImageFormat } from './decode.js';
+import type { ImageFormat } from './formats.js';
 
 /** What the header says. */
 export interface ImageHeader {

@@ -82,7 +82,7 @@ export const HEARTBEAT_MS = 2_000;
 export const ALIVE_TTL_MS = 10_000;
 
 /**
- * BullMQ recovery settings (DESIGN.md "Findings"): with the defaults a SIGKILLed worker's
+ * BullMQ recovery settings (docs/design.md, "Findings"): with the defaults a SIGKILLed worker's
  * job came back after ~60 s; with these after ~3 s. Short locks need a free event loop, so
  * workers run filters on threads only, never on the loop that renews the locks.
  */

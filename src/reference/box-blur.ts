@@ -1,6 +1,5 @@
 import { boxMeans } from './box-sum.js';
-import { clamp, param } from './common.js';
-import type { ReferenceFilter } from './index.js';
+import { clamp, param, type ReferenceFilter } from './common.js';
 
 const radius = (params: readonly number[]): number => clamp(param(params, 0), 1, 32);
 

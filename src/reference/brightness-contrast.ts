@@ -1,5 +1,4 @@
-import { clamp, param } from './common.js';
-import type { ReferenceFilter } from './index.js';
+import { clamp, param, type ReferenceFilter } from './common.js';
 
 /**
  * The contrast slope in Q12: (100 + c)/100 for c ≤ 0 (down to 0: flat gray), 100/(100 - c)

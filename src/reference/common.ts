@@ -6,6 +6,20 @@
  * are byte offsets into it, strides are in bytes, pixels are RGBA8.
  */
 
+/** A filter's TypeScript reference: the WASM exports' contract, over a byte array. */
+export interface ReferenceFilter {
+  /** Same as the WASM halo export. */
+  halo(params: readonly number[]): number;
+  /**
+   * Same contract as the WASM `filter` export, over a byte array standing in for linear
+   * memory. params are the i32 values p0..p3 (missing = 0).
+   */
+  filter(
+    mem: Uint8Array, src: number, srcStride: number, dst: number, dstStride: number,
+    width: number, height: number, params: readonly number[],
+  ): void;
+}
+
 /** The i32 param `i` as the WASM filter receives it (missing = 0). */
 export function param(params: readonly number[], i: number): number {
   return (params[i] ?? 0) | 0;

@@ -1,5 +1,4 @@
-import { clamp, param } from './common.js';
-import type { ReferenceFilter } from './index.js';
+import { clamp, param, type ReferenceFilter } from './common.js';
 
 /** sigma·100 as the filter uses it: clamped to the manifest range 0.1..20. */
 const sigma100 = (params: readonly number[]): number => clamp(param(params, 0), 10, 2000);

@@ -1,5 +1,4 @@
-import { luma } from './common.js';
-import type { ReferenceFilter } from './index.js';
+import { luma, type ReferenceFilter } from './common.js';
 
 /** grayscale: l = (6966 r + 23436 g + 2366 b + 16384) >> 15 written to R, G and B; alpha kept. */
 export const grayscale: ReferenceFilter = {

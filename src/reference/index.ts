@@ -11,19 +11,9 @@ import { invert } from './invert.js';
 import { sepia } from './sepia.js';
 import { sharpen } from './sharpen.js';
 import { sobel } from './sobel.js';
+import type { ReferenceFilter } from './common.js';
 
-export interface ReferenceFilter {
-  /** Same as the WASM halo export. */
-  halo(params: readonly number[]): number;
-  /**
-   * Same contract as the WASM `filter` export, over a byte array standing in for linear
-   * memory. params are the i32 values p0..p3 (missing = 0).
-   */
-  filter(
-    mem: Uint8Array, src: number, srcStride: number, dst: number, dstStride: number,
-    width: number, height: number, params: readonly number[],
-  ): void;
-}
+export type { ReferenceFilter } from './common.js';
 
 /** Every built-in filter's reference, by filter name. */
 export const referenceFilters: Readonly<Record<string, ReferenceFilter>> = Object.freeze({

@@ -1,4 +1,4 @@
-import type { ReferenceFilter } from './index.js';
+import type { ReferenceFilter } from './common.js';
 
 /** invert: RGB → 255 - x, alpha kept. */
 export const invert: ReferenceFilter = {

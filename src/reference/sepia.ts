@@ -1,5 +1,4 @@
-import { clamp, param } from './common.js';
-import type { ReferenceFilter } from './index.js';
+import { clamp, param, type ReferenceFilter } from './common.js';
 
 /** The classic sepia matrix (0.393 0.769 0.189 / 0.349 0.686 0.168 / 0.272 0.534 0.131) in Q12, row-major. */
 export const SEPIA_Q12: readonly number[] = [1610, 3150, 774, 1430, 2810, 688, 1114, 2187, 537];

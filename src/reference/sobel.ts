@@ -1,5 +1,4 @@
-import { luma } from './common.js';
-import type { ReferenceFilter } from './index.js';
+import { luma, type ReferenceFilter } from './common.js';
 
 /**
  * sobel: on BT.709 luma L (the grayscale formula), out = min(255, |gx| + |gy|) with the
