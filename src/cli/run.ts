@@ -85,8 +85,8 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         import('./progress.js'),
       ]);
       const params = parseParamPairs(flags.param);
-      const { files, root } = listInputs(flags.input);
-      const outDir = prepareOutputDir(flags.output, root);
+      const { files, root, rootIsDirectory } = listInputs(flags.input);
+      const outDir = prepareOutputDir(flags.output, root, rootIsDirectory);
       const session = new Session({
         filter: flags.filter,
         params,

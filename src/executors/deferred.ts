@@ -2,9 +2,9 @@ import type { TileTask, TileTimings } from '../strategies/types.js';
 import type { TileExecutor } from './types.js';
 
 /**
- * An executor whose module is imported when the session starts, not when tessera
+ * An executor whose module is imported when the session is created, not when tessera
  * starts: the queue client (BullMQ, ioredis) costs ~0.3 s to load and only
- * `--backend queue` needs it.
+ * `--backend queue` needs it; the filter-process executors only `pipe` and `disk` do.
  */
 export class DeferredExecutor implements TileExecutor {
   private readonly loading: Promise<TileExecutor>;

@@ -1,8 +1,6 @@
 import type { RunnerInit } from '../strategies/types.js';
 import { DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
-import { DiskExecutor } from '../strategies/process/disk.js';
 import { InlineExecutor } from './inline.js';
-import { PipeExecutor } from '../strategies/process/pipe.js';
 import { DeferredExecutor } from './deferred.js';
 import { ThreadExecutor } from './threads.js';
 import type { ThreadStart, TileExecutor } from './types.js';
@@ -42,8 +40,13 @@ export function createExecutor(init: RunnerInit, options: ExecutorOptions): Tile
       return new QueueExecutor(init, { redis: options.redis ?? '', filter, tileTimeoutMs: timeout, threads: options.workers });
     });
   }
-  if (init.strategy === 'disk') return new DiskExecutor(init, options.workers, timeout);
-  if (init.strategy === 'pipe') return new PipeExecutor(init, options.workers, timeout);
+  // The process strategies load their executors (child processes, temp files) only when chosen.
+  if (init.strategy === 'disk') {
+    return new DeferredExecutor(options.workers, async () => new (await import('../strategies/process/disk.js')).DiskExecutor(init, options.workers, timeout));
+  }
+  if (init.strategy === 'pipe') {
+    return new DeferredExecutor(options.workers, async () => new (await import('../strategies/process/pipe.js')).PipeExecutor(init, options.workers, timeout));
+  }
   if (options.workers <= 1 && options.trusted) return new InlineExecutor(init);
   return new ThreadExecutor(init, options.workers, timeout, { inlineFirst: options.trusted && options.threadStart !== 'eager' });
 }

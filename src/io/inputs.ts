@@ -14,11 +14,11 @@ export function hasImageExtension(name: string): boolean {
  * so the run reports them by name instead of silently skipping them.
  * @throws TesseraError Input when the path is missing or the directory holds no images
  */
-export function listInputs(input: string): { files: string[]; root: string } {
+export function listInputs(input: string): { files: string[]; root: string; rootIsDirectory: boolean } {
   const path = resolve(input);
   const stat = statSync(path, { throwIfNoEntry: false });
   if (!stat) throw new TesseraError(ErrorCode.Input, `input ${path} does not exist`);
-  if (!stat.isDirectory()) return { files: [path], root: dirname(path) };
+  if (!stat.isDirectory()) return { files: [path], root: dirname(path), rootIsDirectory: false };
   const files = readdirSync(path)
     .filter(hasImageExtension)
     .sort()
@@ -26,7 +26,7 @@ export function listInputs(input: string): { files: string[]; root: string } {
   if (files.length === 0) {
     throw new TesseraError(ErrorCode.Input, `input directory ${path} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
   }
-  return { files, root: path };
+  return { files, root: path, rootIsDirectory: true };
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -51,14 +51,18 @@ function realpathOrResolve(path: string): string {
 }
 
 /**
- * Checks and creates the output directory. Refuses one equal to or inside the input
- * directory: outputs keep their input's file name and would overwrite the inputs.
+ * Checks and creates the output directory. Outputs keep their input's file name, so it
+ * must not be the input's directory; for a directory of inputs not inside it either (a
+ * later run over that directory would mix outputs with inputs). A single input file may
+ * be written to a folder beside it (`--input photo.png --output out`).
+ * @param inputRoot the input directory, or the directory of a single input file
+ * @param rootIsDirectory false when the input was a single file
  * @throws TesseraError Output
  */
-export function prepareOutputDir(output: string, inputRoot: string): string {
+export function prepareOutputDir(output: string, inputRoot: string, rootIsDirectory = true): string {
   const out = realpathOrResolve(output);
   const root = realpathOrResolve(inputRoot);
-  if (isInside(out, root)) {
+  if (rootIsDirectory ? isInside(out, root) : out === root) {
     throw new TesseraError(
       ErrorCode.Output,
       `output directory ${out} is ${out === root ? 'the input directory' : 'inside the input directory ' + root}; outputs keep their input's name and would overwrite or mix with the inputs — choose another --output`,

@@ -18,8 +18,8 @@ export interface ProcessImagesOptions extends SessionOptions, RunOptions {
  * @throws TesseraError for bad options (unknown filter or param, missing input, output inside input)
  */
 export async function processImages(options: ProcessImagesOptions): Promise<RunSummary> {
-  const { files, root } = listInputs(options.input);
-  const outDir = prepareOutputDir(options.output, root);
+  const { files, root, rootIsDirectory } = listInputs(options.input);
+  const outDir = prepareOutputDir(options.output, root, rootIsDirectory);
   const session = new Session(options);
   try {
     return await session.run(files, outDir, options);
