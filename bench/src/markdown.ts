@@ -1,46 +1,39 @@
-/** Renders a benchmark report as the Markdown table the README and bench.md show. */
+/** Renders a benchmark report as the Markdown tables the README and bench.md show. */
+import { formatBytes, formatMs, formatRatio, markdownTable } from './format.js';
+import { busySentence, filterLabel, IN_PROCESS, processDescription, WHOLE_PROCESS } from './labels.js';
+import { findResult, markdownRungLabel, REFERENCE_LADDER, RUNGS } from './ladder.js';
 import { formatMachine } from './machine.js';
-import { REFERENCE_LADDER } from './reference-figures.js';
-import type { BenchReport, BenchResult } from './types.js';
+import type { BenchReport, BenchResult, ProcessCell, ProcessCommandResult, Spread } from './types.js';
 
-const s = (ms: number) => (Number.isFinite(ms) ? (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`) : '—');
-const x = (v: number) => (Number.isFinite(v) ? `${v >= 10 ? v.toFixed(0) : v.toFixed(1)}×` : '—');
-const ok = (r: BenchResult) => (r.verified ? '✓' : '✗');
-
-function find(results: BenchResult[], filter: string, strategy: string, workers: number): BenchResult | undefined {
-  return results.find((r) => r.filter === filter && r.strategy === strategy && r.workers === workers);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
+const ms = (v: number) => formatMs(v, 'table');
+const ok = (verified: boolean) => (verified ? '✓' : '✗');
+const range = (sp: Spread, f: (v: number) => string) => `${f(sp.min)}–${f(sp.max)}`;
 
 /** The ladder for one filter: the reference's rungs beside tessera's, then the rungs above. */
 function ladder(report: BenchReport, filter: string, counts: number[]): string {
   const multi = counts.length ? Math.max(...counts) : 1;
-  const rows: string[][] = [];
-  const rung = (label: string, strategy: string, refSingle?: number, refMulti?: number) => {
-    const one = find(report.results, filter, strategy, 1);
-    const many = find(report.results, filter, strategy, multi);
-    if (!one && !many) return;
-    const ref = filter === 'grayscale' && refSingle !== undefined ? [`${refSingle} s`, `${refMulti} s`] : ['—', '—'];
+  const rows = RUNGS.flatMap((rung) => {
+    const one = findResult(report, filter, rung.strategy, 1);
+    const many = findResult(report, filter, rung.strategy, multi);
+    if (!one && !many) return [];
+    const ref = 'reference' in rung && filter === 'grayscale' ? rung.reference : undefined;
     // The reference's figures are for the 24-image set; a ratio on fewer images would flatter.
-    const comparable = filter === 'grayscale' && refSingle !== undefined && report.dataset.images === 24;
-    rows.push([label, ...ref, one ? s(one.medianMs) : '—', many && multi > 1 ? s(many.medianMs) : '—',
-      many ? `${many.mpxPerS.toFixed(1)}` : one ? one.mpxPerS.toFixed(1) : '—',
-      one && comparable ? x((refSingle! * 1000) / one.medianMs) : '—',
-      [one, many].filter(Boolean).every((r) => r!.verified) ? '✓' : '✗']);
-  };
-  for (const r of REFERENCE_LADDER.rungs) rung(`${r.name} → \`${r.strategy}\``, r.strategy, r.singleS, r.multiS);
-  rung('`copy`, fresh instance per tile', 'copy-instance');
-  rung('zero-copy → `shared`', 'shared');
-  const top = find(report.results, filter, 'shared', multi);
-  const disk = find(report.results, filter, 'disk', multi);
-  const note = top && disk ? `\n\nTop rung vs \`disk\` in this run (${multi} workers): ${x(disk.medianMs / top.medianMs)} faster.` : '';
-  return (
-    table(['rung', `reference 1 thread`, `reference ${REFERENCE_LADDER.workers} workers`, 'tessera 1 worker', `tessera ${multi} workers`, `Mpx/s (${multi})`, 'vs reference (1 thread)', 'verified'], rows) + note
-  );
+    const comparable = ref !== undefined && report.dataset.images === 24;
+    return [[
+      markdownRungLabel(rung),
+      ...(ref ? [`${ref.singleS} s`, `${ref.multiS} s`] : ['—', '—']),
+      one ? ms(one.medianMs) : '—',
+      many && multi > 1 ? ms(many.medianMs) : '—',
+      many ? many.mpxPerS.toFixed(1) : one ? one.mpxPerS.toFixed(1) : '—',
+      one && comparable ? formatRatio((ref.singleS * 1000) / one.medianMs, 'table') : '—',
+      ok([one, many].every((r) => !r || r.verified)),
+    ]];
+  });
+  const top = findResult(report, filter, 'shared', multi);
+  const disk = findResult(report, filter, 'disk', multi);
+  const note = top && disk ? `\n\nTop rung vs \`disk\` in this run (${multi} workers): ${formatRatio(disk.medianMs / top.medianMs, 'table')} faster.` : '';
+  const head = ['rung', 'reference 1 thread', `reference ${REFERENCE_LADDER.workers} workers`, 'tessera 1 worker', `tessera ${multi} workers`, `Mpx/s (${multi})`, 'vs reference (1 thread)', 'verified'];
+  return markdownTable(head, rows) + note;
 }
 
 function peersTable(report: BenchReport, filter: string): string {
@@ -50,15 +43,38 @@ function peersTable(report: BenchReport, filter: string): string {
     .map((r) => [
       r.kind === 'tessera' ? `**tessera \`${r.strategy}\`**` : r.strategy,
       String(r.workers),
-      s(r.medianMs),
+      ms(r.medianMs),
       r.mpxPerS.toFixed(1),
-      r.filterStage ? s(r.filterStage.medianMs) : '—',
+      r.filterStage ? ms(r.filterStage.medianMs) : '—',
       r.filterStage ? r.filterStage.mpxPerS.toFixed(0) : '—',
-      s(r.coldMs),
+      ms(r.coldMs),
       r.peakRssMb.toFixed(0),
-      ok(r),
+      ok(r.verified),
     ]);
-  return table(['pipeline', 'threads', 'end to end (median)', 'Mpx/s', 'filter stage (median)', 'filter Mpx/s', 'cold', 'peak RSS MB', 'verified'], rows);
+  return markdownTable(['pipeline', 'threads', 'end to end (median)', 'Mpx/s', 'filter stage (median)', 'filter Mpx/s', 'cold', 'peak RSS MB', 'verified'], rows);
+}
+
+/** The whole-process cells of one filter: each command's wall and CPU time, then tessera / sharp pair by pair. */
+function processTable(cells: ProcessCell[]): string {
+  const rows = cells.flatMap((c) => {
+    const input = `${c.input === 'image' ? 'one image' : `${c.images} images`}, ${c.megapixels.toFixed(2)} Mpx`;
+    const command = (r: ProcessCommandResult) => [
+      input,
+      r.name === 'tessera' ? '`tessera run`' : 'sharp script',
+      String(r.runs),
+      ms(r.wall.median),
+      range(r.wall, ms),
+      ms(r.cpu.median),
+      range(r.cpu, ms),
+      r.peakRssMb === undefined ? '—' : r.peakRssMb.toFixed(0),
+      formatBytes(r.outputBytes),
+      ok(r.verified),
+    ];
+    const x = (v: number) => formatRatio(v);
+    const pairs = `${Math.min(c.tessera.runs, c.sharp.runs)} pairs`;
+    return [command(c.tessera), command(c.sharp), [input, '**tessera / sharp**', pairs, `**${x(c.wallRatio.median)}**`, range(c.wallRatio, x), `**${x(c.cpuRatio.median)}**`, range(c.cpuRatio, x), '', '', '']];
+  });
+  return markdownTable(['input', 'command', 'runs', 'wall (median)', 'wall min–max', 'CPU user+sys (median)', 'CPU min–max', 'peak RSS MiB', 'output', 'verified'], rows);
 }
 
 function stagesTable(report: BenchReport, filter: string): string {
@@ -66,9 +82,17 @@ function stagesTable(report: BenchReport, filter: string): string {
     .filter((r) => r.filter === filter && r.stages)
     .map((r) => {
       const st = r.stages!;
-      return [`\`${r.strategy}\``, String(r.workers), s(r.medianMs), s(st.decodeMs), s(st.splitMs), s(st.filterMs), s(st.assembleMs), s(st.encodeMs)];
+      return [`\`${r.strategy}\``, String(r.workers), ms(r.medianMs), ms(st.decodeMs), ms(st.splitMs), ms(st.filterMs), ms(st.assembleMs), ms(st.encodeMs)];
     });
-  return table(['strategy', 'workers', 'wall (median)', 'decode', 'split', 'filter', 'assemble', 'encode'], rows);
+  return markdownTable(['strategy', 'workers', 'wall (median)', 'decode', 'split', 'filter', 'assemble', 'encode'], rows);
+}
+
+/** Every cell (in-process or whole-process) whose outputs were not verified, by name. */
+export function unverifiedCells(report: BenchReport): string[] {
+  return [
+    ...report.results.filter((r: BenchResult) => !r.verified).map((r) => `${r.filter}/${r.strategy}×${r.workers}`),
+    ...(report.processCells ?? []).flatMap((c) => [c.tessera, c.sharp].filter((r) => !r.verified).map((r) => `${c.filter}/whole process ${r.name} (${c.input})`)),
+  ];
 }
 
 /** The whole bench.md. */
@@ -82,24 +106,31 @@ export function renderMarkdown(report: BenchReport): string {
     `Dataset: ${d.images} images, ${d.megapixels.toFixed(2)} Mpx (${d.synthetic ? 'synthetic Kodak-shaped set, `tessera dataset synth`' : d.path}). ` +
       `Tiles ${report.settings.tileSize}×${report.settings.tileSize}; median of ${report.settings.repeat} runs after ${report.settings.warmup} warm-up; ` +
       `PNG out: compression ${JSON.stringify(report.settings.png)} for tessera and every peer; gray output is 1-channel everywhere.`,
-    `Reference figures: the published Go + Rust/WasmEdge pipeline, ${REFERENCE_LADDER.machine}, grayscale only, ${REFERENCE_LADDER.workers} workers for the multi-threaded column.`,
+    `Reference figures: the published Go + Rust/WasmEdge pipeline, ${REFERENCE_LADDER.machine} (${REFERENCE_LADDER.cores} cores), grayscale only, ${REFERENCE_LADDER.workers} workers for the multi-threaded column.`,
+    `Two kinds of figure: **${IN_PROCESS}** — a session (or peer) kept open in the bench's process and timed over repeated runs, start-up excluded; ` +
+      `**${WHOLE_PROCESS}** — the command started as a fresh process each time, module loading, start-up and exit included.`,
   ];
   for (const filter of report.settings.filters) {
-    const label = filter === 'gaussian-blur' ? `gaussian-blur σ=${report.settings.sigma}` : filter;
-    parts.push('', `## ${label}: the ladder`, '', ladder(report, filter, counts));
-    if (report.results.some((r) => r.filter === filter && r.kind === 'peer')) {
-      parts.push('', `## ${label}: tessera beside the peers`, '', peersTable(report, filter));
+    const label = filterLabel(report, filter);
+    parts.push('', `## ${label}: the ladder — ${IN_PROCESS}`, '', ladder(report, filter, counts));
+    const cells = (report.processCells ?? []).filter((c) => c.filter === filter);
+    if (cells.length) {
+      const busy = busySentence(cells, report.machine.cpus);
+      parts.push('', `## ${label}: ${WHOLE_PROCESS}`, '', processDescription(cells[0]), '', processTable(cells), ...(busy ? ['', busy] : []));
     }
-    parts.push('', `## ${label}: where the time goes`, '', 'Busy time per stage in the median run, summed over images and threads (stages overlap, so they add up to more than the wall time).', '', stagesTable(report, filter));
+    if (report.results.some((r) => r.filter === filter && r.kind === 'peer')) {
+      parts.push('', `## ${label}: tessera beside the peers — ${IN_PROCESS}`, '', peersTable(report, filter));
+    }
+    parts.push('', `## ${label}: where the time goes — ${IN_PROCESS}`, '', 'Busy time per stage in the median run, summed over images and threads (stages overlap, so they add up to more than the wall time).', '', stagesTable(report, filter));
   }
   if (report.kernels.length) {
     parts.push('', '## Kernels on one core', '', 'Each filter\'s WASM `filter` calls alone over every 256×256 tile (shared layout, nothing copied), one thread, beside a memcpy of the same pixels in the same run.', '',
-      table(['filter', 'Mpx/s (1 core)', 'memcpy Mpx/s', 'of memcpy'], report.kernels.map((k) => [k.filter, k.mpxPerS.toFixed(0), k.memcpyMpxPerS.toFixed(0), k.ofMemcpy.toFixed(2)])));
+      markdownTable(['filter', 'Mpx/s (1 core)', 'memcpy Mpx/s', 'of memcpy'], report.kernels.map((k) => [k.filter, k.mpxPerS.toFixed(0), k.memcpyMpxPerS.toFixed(0), k.ofMemcpy.toFixed(2)])));
   }
   if (report.skipped.length) {
     parts.push('', '## Not measured here', '', ...report.skipped.map((k) => `- ${k.strategy}: ${k.reason}`));
   }
-  const unverified = report.results.filter((r) => !r.verified);
-  if (unverified.length) parts.push('', `**Unverified cells:** ${unverified.map((r) => `${r.filter}/${r.strategy}×${r.workers}`).join(', ')}`);
+  const unverified = unverifiedCells(report);
+  if (unverified.length) parts.push('', `**Unverified cells:** ${unverified.join(', ')}`);
   return parts.join('\n') + '\n';
 }

@@ -4,13 +4,12 @@
  */
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { applyReference } from 'tessera/internal/reference/apply-reference';
 import { decodeImage, type DecodedImage } from 'tessera/internal/io/decode';
 import { ENCODE_OPTIONS } from 'tessera/internal/io/encode';
 import { listInputs } from 'tessera/internal/io/inputs';
 import { Session } from 'tessera/internal/pipeline/session';
-import type { StrategyName } from 'tessera/internal/strategies/types';
 import { DEFAULT_TILE_SIZE } from 'tessera/internal/pipeline/defaults';
 import { ErrorCode, TesseraError, errorMessage } from 'tessera/internal/errors';
 import { builtinFilterNames, loadFilter } from 'tessera/internal/filter/filter-module';
@@ -20,18 +19,20 @@ import { defaultBenchDataset } from './dataset.js';
 import { machineInfo } from './machine.js';
 import { TESSERA_VERSION } from './tessera-install.js';
 import { createPeer, PEER_NAMES, type Peer, type PeerFilter, type PeerName } from './peers/index.js';
+import { BENCH_STRATEGIES, rungOf, type BenchStrategy } from './ladder.js';
 import { RssSampler } from './rss-sampler.js';
+import { allEqual, equalBytes, readOutputs } from './verify.js';
 import { median, medianIndex } from './stats.js';
-import type { BenchReport, BenchResult } from './types.js';
+import type { BenchReport, BenchResult, ProcessCell } from './types.js';
+import { PROCESS_FILTERS, processCellSupports, processInputFolder, runProcessCell, type ProcessInput } from './process/process-cells.js';
+import { SHARP_SIGMA } from './peers/sharp-ops.js';
 import type { StageTimes } from 'tessera/internal/pipeline/stages';
 import { perTileOverhead, startQueueCluster, tilesPerRun, type QueueCluster } from './cluster/queue-cluster.js';
 
 /** A cell whose first run takes longer than this is not repeated (it would blow the ~5 minute budget). */
 export const CELL_BUDGET_MS = 20_000;
 
-/** Tessera rungs the bench knows: the strategies, plus `copy` with a fresh instance per tile. */
-export const BENCH_STRATEGIES = ['disk', 'pipe', 'copy', 'copy-instance', 'shared'] as const;
-export type BenchStrategy = (typeof BENCH_STRATEGIES)[number];
+export { BENCH_STRATEGIES, type BenchStrategy } from './ladder.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -51,6 +52,12 @@ export interface BenchOptions {
   warmup?: number;
   /** Timed runs of `disk` cells, which take ~100 ms per tile. @defaultValue 1 */
   diskRepeat?: number;
+  /**
+   * Timed pairs of each whole-process cell (`tessera run` and the sharp script as child
+   * processes, on the data set and on its first image, for grayscale and gaussian-blur);
+   * 0 for none. @defaultValue 5
+   */
+  processRepeat?: number;
   /** @defaultValue every peer */
   peers?: PeerName[];
   /** Only the first `images` images of the input. */
@@ -63,7 +70,7 @@ export interface BenchOptions {
   /** Redis URL for the queue backend; default: a private redis-server on a free port. */
   redis?: string;
   /** Called when a cell starts and when it ends. */
-  onCell?: (event: { label: string; index: number; total: number; result?: BenchResult; skipped?: string }) => void;
+  onCell?: (event: { label: string; index: number; total: number; result?: BenchResult; process?: ProcessCell; skipped?: string }) => void;
 }
 
 interface Dataset {
@@ -75,33 +82,6 @@ interface Dataset {
 
 function sigmaParams(filter: string, sigma: number): Record<string, number> {
   return filter === 'gaussian-blur' ? { sigma } : {};
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
-}
-
-/** Decodes every output of a run; compares with `expected` when given, returns the decoded pixels. */
-async function readOutputs(outDir: string, files: string[]): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  await Promise.all(
-    files.map(async (f) => {
-      try {
-        out.set(f, (await decodeImage(join(outDir, basename(f)))).data);
-      } catch {
-        // A missing or unreadable output makes the cell unverified.
-      }
-    }),
-  );
-  return out;
-}
-
-function allEqual(actual: Map<string, Uint8Array>, expected: Map<string, Uint8Array>, files: string[]): boolean {
-  return files.every((f) => {
-    const a = actual.get(f);
-    const e = expected.get(f);
-    return a !== undefined && e !== undefined && equalBytes(a, e);
-  });
 }
 
 function freshDir(root: string, name: string): string {
@@ -167,11 +147,12 @@ class TesseraCell {
   /** Starts the session; its first run is the cold run (for `disk` also the first timed run), the warm-ups follow. */
   async open(): Promise<void> {
     const t0 = performance.now();
+    const { session } = rungOf(this.strategy)!;
     this.session = new Session({
       filter: this.filter,
       params: sigmaParams(this.filter, this.settings.sigma),
-      strategy: (this.strategy === 'copy-instance' ? 'copy' : this.strategy) as StrategyName,
-      isolation: this.strategy === 'copy-instance' ? 'instance' : 'pooled',
+      strategy: session.strategy,
+      isolation: session.isolation,
       workers: this.workers,
       tileSize: this.settings.tileSize,
       ...(this.queue ? { backend: 'queue' as const, redis: this.queue.url } : {}),
@@ -335,6 +316,16 @@ async function loadDataset(input: string | undefined, limit: number | undefined)
   return { path, files, decoded, megapixels };
 }
 
+/** The inputs of the whole-process cells: the whole data set and, when it has more than one image, its first image alone. */
+function processCellInputs(data: Dataset, scratch: string): ProcessInput[] {
+  const sizes = new Map([...data.decoded].map(([f, d]) => [f, { width: d.width, height: d.height }]));
+  const all: ProcessInput = { kind: 'dataset', path: processInputFolder(data.path, data.files, scratch), files: data.files, sizes, megapixels: data.megapixels };
+  if (data.files.length < 2) return [all];
+  const first = data.files[0];
+  const d = data.decoded.get(first)!;
+  return [all, { kind: 'image', path: first, files: [first], sizes, megapixels: (d.width * d.height) / 1e6 }];
+}
+
 /**
  * Runs the benchmark matrix and returns the report (see `writeBenchReport` for the files).
  * @throws TesseraError Usage for unknown filters, strategies or peers
@@ -360,7 +351,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   for (const p of peerNames) {
     if (!PEER_NAMES.includes(p)) throw new TesseraError(ErrorCode.Usage, `unknown peer "${p}"; valid: ${PEER_NAMES.join(', ')}`);
   }
+  const processRepeat = options.processRepeat ?? 5;
   if (settings.repeat < 1 || settings.warmup < 0) throw new TesseraError(ErrorCode.Usage, 'repeat must be ≥ 1 and warmup ≥ 0');
+  if (!(Number.isInteger(processRepeat) && processRepeat >= 0)) throw new TesseraError(ErrorCode.Usage, 'processRepeat must be an integer ≥ 0');
   const data = await loadDataset(options.input, options.images);
   const kernels = await measureKernels(
     [...data.decoded.values()],
@@ -373,10 +366,20 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const backends = options.backends ?? ['local'];
   const local = backends.includes('local');
   const queueWorkers = options.queueWorkers ?? 2;
+  const processInputs = processRepeat > 0 ? processCellInputs(data, scratch) : [];
+  const processFilters: string[] = processRepeat > 0 ? filters.filter((f) => processCellSupports(f, sigma)) : [];
   const total =
     (local ? filters.reduce((n, f) => n + strategiesFor(f).length, 0) * workerCounts.length : 0) +
     (backends.includes('queue') ? filters.length : 0) +
-    peerNames.length * peerFilters.length * workerCounts.length;
+    peerNames.length * peerFilters.length * workerCounts.length +
+    processFilters.length * processInputs.length;
+  const processCells: ProcessCell[] = [];
+  for (const f of processRepeat > 0 ? filters : []) {
+    if ((PROCESS_FILTERS as readonly string[]).includes(f) && !processFilters.includes(f)) {
+      skipped.push({ strategy: `${f} whole process`, reason: `sharp's blur takes sigma ${SHARP_SIGMA.min}–${SHARP_SIGMA.max}, not ${sigma}` });
+    }
+  }
+  const expectedByFilter = new Map<string, Map<string, Uint8Array>>();
   let index = 0;
   let cluster: QueueCluster | undefined;
   try {
@@ -386,6 +389,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const params = resolveParams(module.manifest, sigmaParams(filter, sigma));
       const expected = new Map<string, Uint8Array>();
       for (const [f, img] of data.decoded) expected.set(f, applyReference(module.name, params, img.data, img.width, img.height));
+      if (processFilters.includes(filter)) expectedByFilter.set(filter, expected);
       const cells = (local ? strategiesFor(filter) : []).flatMap((strategy) =>
         workerCounts.map((workers) => new TesseraCell(data, filter, strategy, workers, settings, expected, scratch)),
       );
@@ -438,6 +442,23 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         await peer.close();
       }
     }
+    for (const filter of processFilters) {
+      for (const input of processInputs) {
+        const label = `${filter} whole process, ${input.kind === 'image' ? 'one image' : `${input.files.length} images`}`;
+        options.onCell?.({ label, index: index++, total });
+        const cell = await runProcessCell({
+          filter: filter as 'grayscale' | 'gaussian-blur',
+          sigma,
+          input,
+          expected: expectedByFilter.get(filter)!,
+          pairs: processRepeat,
+          scratch,
+          onRun: (l) => options.onCell?.({ label: l, index: index - 1, total }),
+        });
+        processCells.push(cell);
+        options.onCell?.({ label, index, total, process: cell });
+      }
+    }
   } finally {
     await cluster?.stop();
     rmSync(scratch, { recursive: true, force: true });
@@ -448,8 +469,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     date: new Date().toISOString(),
     machine: machineInfo(),
     dataset: { path: data.path, images: data.files.length, megapixels: data.megapixels, synthetic: options.input === undefined },
-    settings: { filters, sigma, tileSize: settings.tileSize, repeat: settings.repeat, warmup: settings.warmup, png: ENCODE_OPTIONS.png },
+    settings: { filters, sigma, tileSize: settings.tileSize, repeat: settings.repeat, warmup: settings.warmup, png: ENCODE_OPTIONS.png, processRepeat },
     results,
+    processCells,
     kernels,
     skipped,
   };

@@ -31,6 +31,69 @@ export interface BenchResult {
   notes?: string;
 }
 
+/** Median, fastest and slowest of a set of samples. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** One command of a whole-process cell over its timed runs (index i of every array is run i). */
+export interface ProcessCommandResult {
+  /** `tessera` (`tessera run`) or `sharp` (the bench's sharp script, `process/sharp-run.ts`). */
+  name: 'tessera' | 'sharp';
+  /** The command line, with the paths shown as `<input>` and `<output>`. */
+  command: string;
+  /** Timed runs. */
+  runs: number;
+  /** Wall time of each timed run: spawn to exit of the child process, ms. */
+  wallMs: number[];
+  /** CPU time of each timed run, user + system, of the child and every process it waited for (sh's `times`; 10 ms ticks on Linux), ms. */
+  cpuMs: number[];
+  userMs: number[];
+  sysMs: number[];
+  /** Of `wallMs`, ms. */
+  wall: Spread;
+  /** Of `cpuMs`, ms. */
+  cpu: Spread;
+  /** Largest peak resident set over the runs (the child's VmHWM sampled every 20 ms; Linux only), MiB. */
+  peakRssMb?: number;
+  /** Bytes of all output files of the last run. */
+  outputBytes: number;
+  /**
+   * Every run's outputs checked. tessera: decoded and bit-identical to the TypeScript
+   * reference (the in-process cells' check). sharp: every output exists and is a PNG of
+   * its input's width and height with as many channels as tessera's output.
+   */
+  verified: boolean;
+}
+
+/**
+ * A whole-process cell: `tessera run` and a sharp script doing the same work, each a
+ * child process started as a user starts it (module loading, start-up and exit included),
+ * run in turn — tessera, sharp, tessera, sharp … after one untimed warm-up of each — on
+ * the same images with the same output settings.
+ */
+export interface ProcessCell {
+  filter: string;
+  /** `dataset`: every image of the bench's input; `image`: its first image alone. */
+  input: 'dataset' | 'image';
+  images: number;
+  megapixels: number;
+  /** Untimed runs of each command before the timed pairs. */
+  warmup: number;
+  tessera: ProcessCommandResult;
+  sharp: ProcessCommandResult;
+  /** What the sharp script was told (tessera's own PNG options, images in flight and worker count). */
+  sharpSettings: { sigma: number; png: object; imagesInFlight: number; concurrency: number };
+  /** tessera / sharp wall time, run by run (pair i = run i of each); the figure to quote is the median. */
+  wallRatio: Spread;
+  /** tessera / sharp CPU time, pair by pair. */
+  cpuRatio: Spread;
+  /** The machine's 1-minute load average when the cell started and ended: above the CPU count, other processes competed for the cores. */
+  loadAverage: { start: number; end: number };
+}
+
 /** bench.json */
 export interface BenchReport {
   tool: 'tessera';
@@ -38,8 +101,20 @@ export interface BenchReport {
   date: string;
   machine: MachineInfo;
   dataset: { path: string; images: number; megapixels: number; synthetic: boolean };
-  settings: { filters: string[]; sigma: number; tileSize: number; repeat: number; warmup: number; png: object };
+  settings: {
+    filters: string[];
+    sigma: number;
+    tileSize: number;
+    repeat: number;
+    warmup: number;
+    png: object;
+    /** Timed pairs per whole-process cell; 0 = none measured (absent from files written before the whole-process cells). */
+    processRepeat?: number;
+  };
+  /** In-process (warm) cells: a session or peer kept open in the bench's process, timed over repeated runs. */
   results: BenchResult[];
+  /** Whole-process cells, as a user runs the command (absent from files written before they were measured). */
+  processCells?: ProcessCell[];
   /** Single-thread kernel throughput of every built-in filter beside memcpy. */
   kernels: KernelResult[];
   /** Peers that could not run here, with the reason. */

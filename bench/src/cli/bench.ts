@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeHtmlReport } from '../report/html-report.js';
 import type { StartupReport } from '../startup/types.js';
@@ -7,11 +7,13 @@ import { runStartupBench } from '../startup/run-startup.js';
 import { renderStartupMarkdown } from '../startup/markdown.js';
 import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
-import { BENCH_STRATEGIES, runBench, type BenchOptions, type BenchStrategy } from '../run-bench.js';
+import { runBench, type BenchOptions } from '../run-bench.js';
+import { BENCH_STRATEGIES, type BenchStrategy } from '../ladder.js';
+import { countOf, formatMs, formatRatio } from '../format.js';
 import { PEER_NAMES, type PeerName } from '../peers/index.js';
 import { renderMarkdown } from '../markdown.js';
 import { writeBenchReport } from '../write-report.js';
-import type { BenchReport, BenchResult } from '../types.js';
+import type { BenchReport, BenchResult, ProcessCell } from '../types.js';
 import { ErrorCode, TesseraError } from 'tessera/internal/errors';
 import { commaList, positiveInt } from 'tessera/internal/cli/parse';
 
@@ -22,6 +24,7 @@ interface BenchFlags {
   workers: string[];
   repeat?: number;
   warmup?: string;
+  processRepeat?: number;
   peers: string[];
   quick?: boolean;
   out: string;
@@ -33,9 +36,25 @@ interface BenchFlags {
 }
 
 function cellLine(r: BenchResult): string {
-  const stage = r.filterStage ? `, filter stage ${r.filterStage.medianMs.toFixed(0)} ms` : '';
+  const ms = (v: number) => formatMs(v, 'whole');
+  const stage = r.filterStage ? `, filter stage ${ms(r.filterStage.medianMs)}` : '';
   const overhead = r.strategy.startsWith('queue×') && r.notes ? ` — ${r.notes}` : '';
-  return `${r.filter} ${r.strategy} ×${r.workers}: median ${r.medianMs.toFixed(0)} ms (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${r.coldMs.toFixed(0)} ms${r.verified ? '' : ' — NOT VERIFIED'}${overhead}`;
+  return `${r.filter} ${r.strategy} ×${r.workers}: median ${ms(r.medianMs)} (${r.mpxPerS.toFixed(1)} Mpx/s)${stage}, cold ${ms(r.coldMs)}${r.verified ? '' : ' — NOT VERIFIED'}${overhead}`;
+}
+
+function processLine(c: ProcessCell): string {
+  const ms = (v: number) => formatMs(v, 'whole');
+  const cmd = (r: ProcessCell['tessera']) => `${r.name} ${ms(r.wall.median)} (CPU ${ms(r.cpu.median)})${r.verified ? '' : ' NOT VERIFIED'}`;
+  return `${c.filter} whole process, ${countOf(c.images, 'image')}: ${cmd(c.tessera)} vs ${cmd(c.sharp)} — tessera/sharp ${formatRatio(c.wallRatio.median)} wall, ${formatRatio(c.cpuRatio.median)} CPU (median of ${c.tessera.runs} pairs)`;
+}
+
+/** Commander parser for an integer ≥ 0. */
+function nonNegativeInt(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag} expects an integer >= 0, got "${value}"`);
+    return n;
+  };
 }
 
 function startupCommand(): Command {
@@ -77,10 +96,11 @@ export function benchCommand(): Command {
     .addOption(new Option('--workers <list>', 'thread counts').argParser(commaList).default([...new Set(['1', String(availableParallelism())])], `1,${availableParallelism()} (1 and the CPU count)`))
     .option('--repeat <n>', 'timed runs per cell (default 5, --quick 2)', positiveInt('--repeat'))
     .option('--warmup <n>', 'untimed runs before them (default 1)')
+    .option('--process-repeat <n>', 'timed pairs per whole-process cell — `tessera run` and a sharp script as child processes, in turn, on the data set and on one image; 0 for none (default 5, --quick 2)', nonNegativeInt('--process-repeat'))
     .addOption(new Option('--peers <list>', 'peers to measure beside tessera, or none').argParser(commaList).default([...PEER_NAMES], PEER_NAMES.join(',')))
     .option('--sigma <n>', 'gaussian-blur sigma for tessera and the peers', '2')
     .option('--images <n>', 'use only the first N images', positiveInt('--images'))
-    .option('--quick', 'a fast look: 2 timed runs per cell and 6 images')
+    .option('--quick', 'a fast look: 2 timed runs per cell (2 pairs per whole-process cell) and 6 images')
     .addOption(new Option('--backends <list>', 'local and/or queue: queue adds copy cells run by tessera workers through Redis, labelled queue×K').argParser(commaList).default(['local'], 'local'))
     .option('--queue-workers <n>', 'tessera worker processes started for --backends queue', positiveInt('--queue-workers'), 2)
     .option('--redis <url>', 'Redis for --backends queue (default: a private redis-server on a free port)')
@@ -91,6 +111,7 @@ export function benchCommand(): Command {
 Examples:
   $ tessera bench                                   the full default matrix (~5 minutes on 2 cores)
   $ tessera bench --quick --peers none              the ladder only, fast
+  $ tessera bench --filters grayscale --strategies shared --workers 2 --peers none --repeat 1   mostly the whole-process cells
   $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/
   $ tessera bench --peers none --strategies copy --backends local,queue --queue-workers 2   what distribution costs`,
     )
@@ -122,20 +143,21 @@ Examples:
         workers,
         repeat: flags.repeat ?? (flags.quick ? 2 : 5),
         warmup,
+        processRepeat: flags.processRepeat ?? (flags.quick ? 2 : 5),
         peers: peers as PeerName[],
         sigma,
         images: flags.images ?? (flags.quick ? 6 : undefined),
         backends: flags.backends as Array<'local' | 'queue'>,
         queueWorkers: flags.queueWorkers,
         redis: flags.redis,
-        onCell: ({ label, index, total, result, skipped }) => {
+        onCell: ({ label, index, total, result, process: cell, skipped }) => {
           if (bar && !started) {
             bar.start(total, 0, { label });
             started = true;
           }
           bar?.update(index, { label });
-          const line = result ? cellLine(result) : skipped ? `${label}: skipped — ${skipped}` : undefined;
-          if (line && (!bar || !result)) process.stderr.write(line + '\n');
+          const line = result ? cellLine(result) : cell ? processLine(cell) : skipped ? `${label}: skipped — ${skipped}` : undefined;
+          if (line && (!bar || !(result || cell))) process.stderr.write(line + '\n');
         },
       };
       const t0 = performance.now();

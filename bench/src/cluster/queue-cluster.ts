@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { TESSERA_CLI } from '../tessera-install.js';
 import { startLocalRedis, type LocalRedis } from 'tessera/internal/queue/local-redis';
 import type { BenchResult } from '../types.js';
+import { formatMs } from '../format.js';
 
 
 /** A running cluster. */
@@ -84,8 +85,8 @@ export function perTileOverhead(queue: BenchResult, local: BenchResult, tiles: n
   const e2e = (queue.medianMs - local.medianMs) / tiles;
   const stage = queue.filterStage && local.filterStage ? (queue.filterStage.medianMs - local.filterStage.medianMs) / tiles : undefined;
   return (
-    `per-tile overhead ${e2e.toFixed(2)} ms end to end` +
-    (stage !== undefined ? `, ${stage.toFixed(2)} ms in the filter stage` : '') +
+    `per-tile overhead ${formatMs(e2e, 'hundredths')} end to end` +
+    (stage !== undefined ? `, ${formatMs(stage, 'hundredths')} in the filter stage` : '') +
     ` vs local copy ×${local.workers} (${tiles} tiles per run; ${(queue.medianMs / local.medianMs).toFixed(2)}× its time)`
   );
 }

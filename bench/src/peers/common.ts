@@ -14,6 +14,9 @@
  */
 import { basename, join } from 'node:path';
 import { ENCODE_OPTIONS } from 'tessera/internal/io/encode';
+import { forEachLimit } from '../limit.js';
+
+export { forEachLimit };
 
 /** The peers tessera is measured against. */
 export type PeerName = 'sharp' | 'wasm-vips' | 'photon' | 'jimp' | 'js';
@@ -99,30 +102,6 @@ export function unsupported(peer: PeerName, filter: PeerFilter): Error {
 
 /** Milliseconds since an arbitrary origin (performance.now). */
 export const now = (): number => performance.now();
-
-/**
- * Runs `fn` over `items` with at most `limit` calls in flight, in order of start; rejects
- * with the first error after every started call has settled (no output is left half-written
- * by a still-running call when the caller cleans up).
- */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  let firstError: unknown;
-  const lane = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i], i);
-      } catch (err) {
-        if (!failed) firstError = err;
-        failed = true;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  if (failed) throw firstError;
-}
 
 /**
  * Times a batch: runs `work(i)` for every index with at most `limit` in flight and returns

@@ -1,6 +1,8 @@
 /**
  * Peer `sharp`: native libvips through sharp — the fastest thing a Node.js service would
- * reach for, and the yardstick for everything compiled to WebAssembly.
+ * reach for, and the yardstick for everything compiled to WebAssembly. The operations
+ * live in `sharp-ops.ts`, shared with the whole-process sharp script
+ * (`process/sharp-run.ts`), which makes the same choices in a process of its own.
  *
  * - grayscale = `.greyscale().toColourspace('b-w')`: libvips' sRGB → B_W, i.e. BT.709
  *   luminance computed in *linear light* and gamma-encoded again. That is not the
@@ -33,13 +35,9 @@ import {
   checkWorkers, now, outputPath, peerError, sigmaOf, timeBatch, unsupported,
   type FileRunResult, type Peer, type PeerFilter, type PixelRunResult, type RawImage,
 } from './common.js';
+import { applySharpFilter, sharpAcceptsSigma, type SharpInstance } from './sharp-ops.js';
 
 type Sharp = typeof SharpDefault;
-type SharpInstance = ReturnType<Sharp>;
-
-/** sharp's accepted blur sigma range. */
-const MIN_SIGMA = 0.3;
-const MAX_SIGMA = 1000;
 
 export class SharpPeer implements Peer {
   readonly name = 'sharp' as const;
@@ -50,8 +48,7 @@ export class SharpPeer implements Peer {
   supports(filter: PeerFilter): boolean {
     if (filter.name === 'grayscale') return true;
     if (filter.name === 'gaussian-blur') {
-      const s = sigmaOf(filter);
-      return Number.isFinite(s) && s >= MIN_SIGMA && s <= MAX_SIGMA;
+      return sharpAcceptsSigma(sigmaOf(filter));
     }
     return false;
   }
@@ -74,7 +71,7 @@ export class SharpPeer implements Peer {
 
   private apply(img: SharpInstance, filter: PeerFilter): SharpInstance {
     if (!this.supports(filter)) throw unsupported(this.name, filter);
-    return filter.name === 'grayscale' ? img.greyscale().toColourspace('b-w') : img.blur(sigmaOf(filter));
+    return applySharpFilter(img, filter.name, sigmaOf(filter));
   }
 
   private ready(): Sharp {

@@ -2,11 +2,13 @@
  * The report's charts as Vega-Lite specs, rendered to SVG in Node at report time
  * (no browser, no CDN: the SVG is inlined into the page).
  */
+import { countOf, formatMs } from '../format.js';
+import { filterLabel } from '../labels.js';
+import { BENCH_STRATEGIES } from '../ladder.js';
 import type { StartupReport } from '../startup/types.js';
 import type { BenchReport, BenchResult } from '../types.js';
 import { COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Spec } from './render.js';
 import { startupCharts } from './startup-charts.js';
-import { fmtMs } from './summary.js';
 
 /** One rendered chart. */
 export interface Chart {
@@ -20,30 +22,25 @@ export interface Chart {
 }
 
 /** Order of the rungs, bottom of the ladder first. */
-export const STRATEGY_ORDER = ['disk', 'pipe', 'copy', 'copy-instance', 'shared'];
+const STRATEGY_ORDER: readonly string[] = BENCH_STRATEGIES;
 
 const rank = (strategy: string) => {
   const i = STRATEGY_ORDER.indexOf(strategy);
   return i < 0 ? STRATEGY_ORDER.length : i;
 };
 
-/** Column header of a filter: gaussian-blur carries its sigma. */
-export function filterLabel(bench: BenchReport, filter: string): string {
-  return filter === 'gaussian-blur' ? `gaussian-blur σ=${bench.settings.sigma}` : filter;
-}
-
 function workerCounts(results: BenchResult[]): number[] {
   return [...new Set(results.map((r) => r.workers))].sort((a, b) => a - b);
 }
 
-const workersLabel = (w: number) => `${w} worker${w > 1 ? 's' : ''}`;
+const workersLabel = (w: number) => countOf(w, 'worker');
 
 /** The ladder: end-to-end wall time of every rung at every worker count, log scale. */
 async function ladderChart(bench: BenchReport): Promise<Chart | undefined> {
   const rows = bench.results.filter((r) => r.kind === 'tessera' && STRATEGY_ORDER.includes(r.strategy));
   if (!rows.length) return undefined;
   const counts = workerCounts(rows);
-  const values = rows.map((r) => ({ panel: filterLabel(bench, r.filter), strategy: r.strategy, workers: workersLabel(r.workers), v: r.medianMs, label: fmtMs(r.medianMs) }));
+  const values = rows.map((r) => ({ panel: filterLabel(bench, r.filter), strategy: r.strategy, workers: workersLabel(r.workers), v: r.medianMs, label: formatMs(r.medianMs) }));
   const lo = logFloor(values.map((v) => v.v));
   const hi = logCeil(values.map((v) => v.v));
   const disk = rows.filter((r) => r.strategy === 'disk');
@@ -55,7 +52,7 @@ async function ladderChart(bench: BenchReport): Promise<Chart | undefined> {
     caption:
       `Median wall time for the whole data set, files in to files out, on a log scale (each gridline is 10×). ` +
       (disk.length && best
-        ? `A process per tile (disk) sits two orders of magnitude above the in-memory rungs: ${fmtMs(disk[0].medianMs)} against ${fmtMs(best.medianMs)} for the fastest rung.`
+        ? `A process per tile (disk) sits two orders of magnitude above the in-memory rungs: ${formatMs(disk[0].medianMs)} against ${formatMs(best.medianMs)} for the fastest rung.`
         : 'Lower is better.'),
     svg: await renderSvg({
       data: { values },
@@ -66,7 +63,7 @@ async function ladderChart(bench: BenchReport): Promise<Chart | undefined> {
         width: { step: 44 },
         height: 250,
         encoding: {
-          x: { field: 'strategy', type: 'nominal', sort: STRATEGY_ORDER, title: null, axis: { labelAngle: 0, labelFontSize: 11 } },
+          x: { field: 'strategy', type: 'nominal', sort: [...STRATEGY_ORDER], title: null, axis: { labelAngle: 0, labelFontSize: 11 } },
           xOffset: { field: 'workers', sort: counts.map(workersLabel) },
           y: {
             field: 'v',
@@ -110,7 +107,7 @@ async function stagesChart(bench: BenchReport): Promise<Chart | undefined> {
   const values = rows.flatMap((r) =>
     STAGES.map(([k, name], i) => ({ panel: filterLabel(bench, r.filter), row: rowLabel(r), stage: name, order: i, v: r.stages![k] })),
   );
-  const walls = rows.map((r) => ({ panel: filterLabel(bench, r.filter), row: rowLabel(r), v: r.medianMs, label: `wall ${fmtMs(r.medianMs)}` }));
+  const walls = rows.map((r) => ({ panel: filterLabel(bench, r.filter), row: rowLabel(r), v: r.medianMs, label: `wall ${formatMs(r.medianMs)}` }));
   const disk = bench.results.filter((r) => r.strategy === 'disk' && r.stages);
   const order = [...new Set(rows.map(rowLabel))];
   return {
@@ -120,7 +117,7 @@ async function stagesChart(bench: BenchReport): Promise<Chart | undefined> {
     caption:
       'Busy time per pipeline stage in the median run, summed over images and threads, so stages that overlap add up past the wall time (the black tick). ' +
       'Decoding and encoding PNG dominate every in-memory rung; copy pays split and assemble, shared pays neither.' +
-      (disk.length ? ` Not drawn: disk, whose filter stage alone is ${disk.map((r) => `${fmtMs(r.stages!.filterMs)} (×${r.workers})`).join(' and ')} of process start-ups.` : ''),
+      (disk.length ? ` Not drawn: disk, whose filter stage alone is ${disk.map((r) => `${formatMs(r.stages!.filterMs)} (×${r.workers})`).join(' and ')} of process start-ups.` : ''),
     svg: await renderSvg({
       facet: { column: { field: 'panel', title: null, sort: bench.settings.filters.map((f) => filterLabel(bench, f)) } },
       resolve: { scale: { x: 'independent' } },

@@ -5,6 +5,8 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { IN_PROCESS } from '../labels.js';
+import { REFERENCE_LADDER } from '../ladder.js';
 import { renderMarkdown } from '../markdown.js';
 import { renderStartupMarkdown } from '../startup/markdown.js';
 import type { StartupReport } from '../startup/types.js';
@@ -13,7 +15,7 @@ import { buildCharts, type Chart } from './charts.js';
 import { markdownToHtml } from './markdown-html.js';
 import { FONT } from './render.js';
 import { targetChecks } from './summary.js';
-import { esc, factsGrid, inline, isolationSentence, ladderTable, targetCards } from './tables.js';
+import { esc, factsGrid, inline, isolationSentence, ladderTable, processNote, processTable, targetCards } from './tables.js';
 
 const STYLE = `
   :root { color-scheme: light; --ink: #1f2430; --muted: #5b6272; --line: #e3e6ee; --bg: #f5f6f9; --card: #fff; --accent: #e15759; --blue: #4e79a7; }
@@ -58,6 +60,10 @@ const STYLE = `
   td.num, th.num { text-align: right; white-space: nowrap; }
   td.ref, th.ref { color: #8a90a0; }
   td.best { font-weight: 700; color: var(--accent); }
+  caption .kind { font-weight: 400; font-size: 12.5px; color: var(--muted); margin-left: 6px; }
+  table.process tr.ratio td { border-bottom: 2px solid var(--line); }
+  table.process td.figure { font-weight: 700; }
+  table.process td code { white-space: normal; }
   td.what { color: var(--muted); font-size: 13px; }
   td.dim { color: #b0b5c2; }
   tbody th code { white-space: nowrap; }
@@ -93,11 +99,13 @@ export async function renderHtmlReport(bench: BenchReport, startup?: StartupRepo
   const unverified = bench.results.filter((r) => !r.verified);
   const warnings = [
     ...unverified.map((r) => `${r.filter} / ${r.strategy} ×${r.workers}: output NOT verified`),
+    ...(bench.processCells ?? []).flatMap((c) => [c.tessera, c.sharp].filter((r) => !r.verified).map((r) => `${c.filter} / whole process ${r.name} (${c.input}): output NOT verified`)),
     ...bench.skipped.map((s) => `${s.strategy} not measured: ${s.reason}`),
   ];
   const nav = [
     ['targets', 'Targets'],
     ['ladder', 'The ladder'],
+    ...(bench.processCells?.length ? [['process', 'Whole process']] : []),
     ['time', 'Where the time goes'],
     ...(charts.some((c) => c.id === 'peers') ? [['peers', 'Peers']] : []),
     ...(startup ? [['startup', 'Start-up & density']] : []),
@@ -127,8 +135,9 @@ ${warnings.length ? `<p class="warn">${warnings.map(esc).join('<br>')}</p>` : ''
 ${targetCards(checks)}
 
 <h2 id="ladder">The ladder</h2>
-<p class="intro">Median wall time for the whole data set, files in to files out. The reference's figures are the published Go + Rust/WasmEdge pipeline on an M3 MacBook Air (grayscale only); the fastest tessera cell is in red.</p>
+<p class="intro">Median wall time for the whole data set, files in to files out, ${IN_PROCESS}: one session kept open in the bench's process and timed over repeated runs, start-up excluded. The reference's figures are the published Go + Rust/WasmEdge pipeline on an ${esc(REFERENCE_LADDER.machine)} (grayscale only); the fastest tessera cell is in red.</p>
 <section class="panel">${ladders.join('\n')}<p class="note">${isolationSentence(bench)}</p></section>
+${bench.processCells?.length ? `<section class="panel" id="process">${processTable(bench)}<p class="note">${processNote(bench)}</p></section>` : ''}
 ${chart('ladder')}
 ${chart('scaling')}
 
@@ -156,7 +165,7 @@ ${chart('artifacts')}`
 }
 
 <h2 id="tables">All tables</h2>
-<details class="tables"><summary>bench.md — the ladder, the peers, the stages and the kernels, per filter</summary>${markdownToHtml(renderMarkdown(bench))}</details>
+<details class="tables"><summary>bench.md — the ladder, ${bench.processCells?.length ? 'the whole-process cells, ' : ''}the peers, the stages and the kernels, per filter</summary>${markdownToHtml(renderMarkdown(bench))}</details>
 ${startup ? `<details class="tables"><summary>startup.md — start-up, isolation and density</summary>${markdownToHtml(renderStartupMarkdown(startup))}</details>` : ''}
 <footer>Written by tessera ${esc(bench.version)} from bench.json${startup ? ' and startup.json' : ''}. Charts are Vega-Lite, rendered to SVG when the report was written; this page loads nothing from the network. Rebuild it with <code>tessera report bench.json${startup ? ' startup.json' : ''} -o report.html</code>.</footer>
 </main>

@@ -4,6 +4,7 @@
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { RUNGS } from '../ladder.js';
 
 export type Spec = vl.TopLevelSpec;
 
@@ -15,7 +16,8 @@ export const COLORS = {
   ink: '#1f2430',
   muted: '#5b6272',
   grid: '#e7e9ef',
-  strategy: { disk: '#9c6b98', pipe: '#f28e2b', copy: '#4e79a7', 'copy-instance': '#76b7b2', shared: '#e15759', queue: '#b6992d' } as Record<string, string>,
+  /** A rung's colour is part of the rung (ladder.ts); `queue` is the queue backend's `copy` cells. */
+  strategy: { ...Object.fromEntries(RUNGS.map((r) => [r.strategy, r.color])), queue: '#b6992d' } as Record<string, string>,
   stage: ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f'],
   workers: ['#a6c8e8', '#4e79a7', '#2c5282', '#1a365d', '#0f2340'],
   tessera: '#e15759',
@@ -103,11 +105,7 @@ export function logCeil(values: number[], headroom = 1): number {
   return Number.isFinite(max) ? 10 ** Math.ceil(Math.log10(max) + headroom * 0.35) : 10;
 }
 
-/** Vega expression formatting a millisecond value as µs, ms or s (for labels). */
-export const MS_LABEL =
-  "datum.v >= 1000 ? format(datum.v / 1000, '.3~r') + ' s' : datum.v >= 1 ? format(datum.v, '.3~r') + ' ms' : format(datum.v * 1000, '.3~r') + ' µs'";
-
-/** The same, for axis labels (value in `datum.value`). */
+/** Vega expression for millisecond axis labels (value in `datum.value`): µs, ms or s. Data labels are formatted in Node with `formatMs`. */
 export const MS_AXIS =
   "datum.value === 0 ? '0' : datum.value >= 1000 ? format(datum.value / 1000, '~r') + ' s' : datum.value >= 1 ? format(datum.value, '~r') + ' ms' : format(datum.value * 1000, '~r') + ' µs'";
 

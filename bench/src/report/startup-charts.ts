@@ -2,7 +2,7 @@
 import type { StartupReport } from '../startup/types.js';
 import type { Chart } from './charts.js';
 import { BYTES_AXIS, COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Spec } from './render.js';
-import { fmtBytes, fmtMs, fmtX } from './summary.js';
+import { formatBytes, formatMs, formatRatio } from '../format.js';
 
 const LEVEL_LABEL: Record<string, string> = { pooled: 'pooled instance', instance: 'fresh instance per tile', process: 'fresh OS process per tile' };
 
@@ -11,14 +11,14 @@ async function isolationChart(s: StartupReport): Promise<Chart> {
   const order = ['pooled', 'instance', 'process'].filter((l) => s.isolation.some((i) => i.level === l));
   const values = order.map((l) => {
     const i = s.isolation.find((x) => x.level === l)!;
-    return { level: LEVEL_LABEL[l], v: i.medianMs, p99: i.p99Ms, samples: i.samples, label: `${fmtMs(i.medianMs)}  (p99 ${fmtMs(i.p99Ms)})` };
+    return { level: LEVEL_LABEL[l], v: i.medianMs, p99: i.p99Ms, samples: i.samples, label: `${formatMs(i.medianMs)}  (p99 ${formatMs(i.p99Ms)})` };
   });
   const lo = logFloor(values.map((v) => v.v));
   const hi = logCeil(values.map((v) => v.p99), 2.2);
   const pooled = s.isolation.find((i) => i.level === 'pooled');
   const ratio = (l: string) => {
     const i = s.isolation.find((x) => x.level === l);
-    return i && pooled ? fmtX(i.medianMs / pooled.medianMs) : '—';
+    return i && pooled ? formatRatio(i.medianMs / pooled.medianMs) : '—';
   };
   return {
     id: 'isolation',
@@ -57,7 +57,7 @@ async function startupStepsChart(s: StartupReport): Promise<Chart> {
   const small = s.modules.find((m) => m.filter === s.isolationFilter) ?? s.modules[0];
   const steps = ['compile cold (V8 default, lazy)', 'compile all, Liftoff only', 'compile all, TurboFan only', 'from cache: hash + lookup', 'from cache: Module to a worker', 'instantiate', 'first call'];
   const values: Array<{ module: string; step: string; v: number }> = [];
-  const smallName = `${small.filter}.wasm (${fmtBytes(small.bytes)})`;
+  const smallName = `${small.filter}.wasm (${formatBytes(small.bytes)})`;
   const add = (module: string, step: number, v: number | undefined) => v !== undefined && Number.isFinite(v) && values.push({ module, step: steps[step], v });
   add(smallName, 0, small.compileColdMs);
   add(smallName, 1, small.liftoff.compileMs);
@@ -67,7 +67,7 @@ async function startupStepsChart(s: StartupReport): Promise<Chart> {
   add(smallName, 5, small.instantiateMs);
   add(smallName, 6, small.firstCallMs);
   const l = s.largeModule;
-  const largeName = l ? `${l.name} (${fmtBytes(l.bytes)})` : '';
+  const largeName = l ? `${l.name} (${formatBytes(l.bytes)})` : '';
   if (l) {
     add(largeName, 0, l.compileColdMs);
     add(largeName, 1, l.liftoffCompileMs);
@@ -87,7 +87,7 @@ async function startupStepsChart(s: StartupReport): Promise<Chart> {
       'The cache is in-process: hash the bytes and look the Module up, or post the compiled Module to a worker thread. ' +
       'Node 20 has no on-disk compiled-module cache (v8.serialize of a WebAssembly.Module does not round-trip: nodejs/node#18265, #36671), so each new process compiles again.',
     svg: await renderSvg({
-      data: { values: values.map((v) => ({ ...v, label: fmtMs(v.v) })) },
+      data: { values: values.map((v) => ({ ...v, label: formatMs(v.v) })) },
       width: 680,
       height: { step: 17 },
       encoding: {
@@ -126,9 +126,9 @@ async function tiersChart(s: StartupReport): Promise<Chart> {
     title: 'Compile fast or run fast: the two compiler tiers',
     caption:
       `Each built-in filter compiled in a fresh process with one tier only (--liftoff-only, --no-liftoff), then run on a 256×256 tile (median of 300 calls). ` +
-      `Liftoff compiles ${fmtX(median(s.modules.map((m) => m.turbofan.compileMs / m.liftoff.compileMs)))} faster but its code runs ${fmtX(Math.min(...slow))}–${fmtX(Math.max(...slow))} slower; by default V8 starts on Liftoff and tiers hot functions up to TurboFan.`,
+      `Liftoff compiles ${formatRatio(median(s.modules.map((m) => m.turbofan.compileMs / m.liftoff.compileMs)))} faster but its code runs ${formatRatio(Math.min(...slow))}–${formatRatio(Math.max(...slow))} slower; by default V8 starts on Liftoff and tiers hot functions up to TurboFan.`,
     svg: await renderSvg({
-      data: { values: values.map((v) => ({ ...v, label: fmtMs(v.v) })) },
+      data: { values: values.map((v) => ({ ...v, label: formatMs(v.v) })) },
       facet: { column: { field: 'metric', title: null, sort: metrics } },
       resolve: { scale: { x: 'independent' } },
       spacing: 24,
@@ -165,8 +165,8 @@ async function densityChart(s: StartupReport): Promise<Chart> {
   const m = s.memory;
   const tile = 2 * 256 * 256 * 4;
   const values = [
-    { what: `filter instance, one page touched (${fmtBytes(m.bytesPerInstance)})`, v: m.instancesPerGiB, kind: 'tessera' },
-    { what: `filter instance + a 256×256 tile in and out (${fmtBytes(m.bytesPerInstance + tile)})`, v: Math.floor(2 ** 30 / (m.bytesPerInstance + tile)), kind: 'tessera' },
+    { what: `filter instance, one page touched (${formatBytes(m.bytesPerInstance)})`, v: m.instancesPerGiB, kind: 'tessera' },
+    { what: `filter instance + a 256×256 tile in and out (${formatBytes(m.bytesPerInstance + tile)})`, v: Math.floor(2 ** 30 / (m.bytesPerInstance + tile)), kind: 'tessera' },
     { what: `fresh Node.js process (${m.freshNodeRssMb.toFixed(0)} MiB)`, v: Math.floor(1024 / m.freshNodeRssMb), kind: 'process' },
   ];
   const hi = logCeil(values.map((v) => v.v), 1.4);
@@ -213,7 +213,7 @@ async function artifactsChart(s: StartupReport): Promise<Chart> {
     caption:
       'Bytes on disk and gzipped, log scale. A tessera filter is a few KiB of WebAssembly (its shared-memory and WASI forms are the same size); sharp needs its native libvips library and addon, wasm-vips a multi-megabyte module.',
     svg: await renderSvg({
-      data: { values: values.map((v) => ({ ...v, label: fmtBytes(v.v) })) },
+      data: { values: values.map((v) => ({ ...v, label: formatBytes(v.v) })) },
       width: 680,
       height: { step: 19 },
       encoding: {

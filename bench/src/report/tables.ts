@@ -1,26 +1,20 @@
 /** HTML tables and panels of the report: the ladder, the targets, the facts about the run. */
+import { countOf, formatBytes, formatMs, formatRatio } from '../format.js';
+import { busySentence, filterLabel, IN_PROCESS, processDescription, WHOLE_PROCESS } from '../labels.js';
+import { findResult, REFERENCE_LADDER, RUNGS } from '../ladder.js';
 import type { StartupReport } from '../startup/types.js';
-import { REFERENCE_LADDER } from '../reference-figures.js';
-import type { BenchReport, BenchResult } from '../types.js';
-import { filterLabel } from './charts.js';
-import { fmtMs, fmtX, isolationRatios, type TargetCheck } from './summary.js';
+import type { BenchReport, BenchResult, ProcessCell, ProcessCommandResult, Spread } from '../types.js';
+import { isolationRatios, type TargetCheck } from './summary.js';
 
 /** Escapes text for HTML. */
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** Escapes, then renders `code` spans. */
 export const inline = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
 
-const RUNGS = [
-  { strategy: 'disk', rung: 'naive', what: 'each tile PNG-encoded to a temp dir; a fresh filter process per tile' },
-  { strategy: 'pipe', rung: 'optimized', what: 'tiles streamed through stdin/stdout of long-lived WASI filter processes' },
-  { strategy: 'copy', rung: 'super optimized', what: 'raw tile bytes copied into a pooled instance’s linear memory' },
-  { strategy: 'copy-instance', rung: 'fresh instance per tile', what: 'as copy, but every tile gets a fresh instance (fresh globals and zeroed memory)' },
-  { strategy: 'shared', rung: 'zero-copy (new)', what: 'one shared memory; a tile is an offset and a stride, nothing copied' },
-];
-
-function find(bench: BenchReport, filter: string, strategy: string, workers: number): BenchResult | undefined {
-  return bench.results.find((r) => r.filter === filter && r.strategy === strategy && r.workers === workers);
-}
+/** The verified column's marks. */
+const VERIFIED_MARK = '<span class="yes" title="every output bit-identical to the reference">✓</span>';
+const VERIFIED_MARK_SHAPE = '<span class="yes" title="every output a PNG of the right size">✓</span>';
+const UNVERIFIED_MARK = '<span class="no">✗</span>';
 
 /** The ladder of one filter, the reference's published figures beside tessera's. */
 export function ladderTable(bench: BenchReport, filter: string): string {
@@ -31,37 +25,68 @@ export function ladderTable(bench: BenchReport, filter: string): string {
   const comparable = withRef && bench.dataset.images === 24;
   const best = Math.min(...bench.results.filter((r) => r.filter === filter && r.kind === 'tessera').map((r) => r.medianMs));
   const rows = RUNGS.flatMap((g) => {
-    const cells = counts.map((w) => find(bench, filter, g.strategy, w));
+    const cells = counts.map((w) => findResult(bench, filter, g.strategy, w));
     if (cells.every((c) => !c)) return [];
-    const ref = REFERENCE_LADDER.rungs.find((r) => r.strategy === g.strategy);
+    const ref = 'reference' in g ? g.reference : undefined;
     const one = cells[0];
     const top = cells[cells.length - 1];
-    const t = (c?: BenchResult) => (c ? `<td class="num${c.medianMs === best ? ' best' : ''}">${fmtMs(c.medianMs)}</td>` : '<td class="num dim">—</td>');
+    const t = (c?: BenchResult) => (c ? `<td class="num${c.medianMs === best ? ' best' : ''}">${formatMs(c.medianMs)}</td>` : '<td class="num dim">—</td>');
     const verified = cells.filter(Boolean).every((c) => c!.verified);
     return [
-      `<tr><th scope="row"><code>${g.strategy}</code><span class="rung">${esc(g.rung)}</span></th><td class="what">${esc(g.what)}</td>` +
+      `<tr><th scope="row"><code>${g.strategy}</code><span class="rung">${esc(g.name)}</span></th><td class="what">${esc(g.what)}</td>` +
         (withRef ? `<td class="num ref">${ref ? `${ref.singleS} s` : '—'}</td><td class="num ref">${ref ? `${ref.multiS} s` : '—'}</td>` : '') +
         cells.map(t).join('') +
         `<td class="num">${top ? top.mpxPerS.toFixed(1) : '—'}</td>` +
-        (withRef ? `<td class="num">${ref && one && comparable ? fmtX((ref.singleS * 1000) / one.medianMs) : '—'}</td>` : '') +
-        `<td class="ok">${verified ? '<span class="yes" title="every output bit-identical to the reference">✓</span>' : '<span class="no">✗</span>'}</td></tr>`,
+        (withRef ? `<td class="num">${ref && one && comparable ? formatRatio((ref.singleS * 1000) / one.medianMs) : '—'}</td>` : '') +
+        `<td class="ok">${verified ? VERIFIED_MARK : UNVERIFIED_MARK}</td></tr>`,
     ];
   });
   const head =
     `<tr><th>rung</th><th>what moves the pixels</th>` +
     (withRef ? `<th class="num ref">reference<br>1 thread</th><th class="num ref">reference<br>${REFERENCE_LADDER.workers} workers</th>` : '') +
-    counts.map((w) => `<th class="num">tessera<br>${w} worker${w > 1 ? 's' : ''}</th>`).join('') +
+    counts.map((w) => `<th class="num">tessera<br>${countOf(w, 'worker')}</th>`).join('') +
     `<th class="num">Mpx/s<br>(${many})</th>` +
     (withRef ? '<th class="num">vs reference<br>(1 thread)</th>' : '') +
     '<th>verified</th></tr>';
-  return `<table class="ladder"><caption>${esc(filterLabel(bench, filter))}</caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="ladder"><caption>${esc(filterLabel(bench, filter))} <span class="kind">${IN_PROCESS}</span></caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+
+/** The whole-process cells: `tessera run` and the sharp script as child processes, wall and CPU time, and tessera / sharp pair by pair. */
+export function processTable(bench: BenchReport): string {
+  const cells = bench.processCells ?? [];
+  if (!cells.length) return '';
+  const span = (sp: Spread, f: (v: number) => string) => `<td class="num dim">${f(sp.min)}–${f(sp.max)}</td>`;
+  const rows = cells.flatMap((c: ProcessCell) => {
+    const input = `${esc(filterLabel(bench, c.filter))}<span class="rung">${c.input === 'image' ? 'one image' : `${c.images} images`}, ${c.megapixels.toFixed(2)} Mpx</span>`;
+    const command = (r: ProcessCommandResult, first: boolean) =>
+      `<tr>${first ? `<th scope="row" rowspan="3">${input}</th>` : ''}<td><code>${esc(r.command)}</code></td><td class="num">${r.runs}</td>` +
+      `<td class="num">${formatMs(r.wall.median)}</td>${span(r.wall, formatMs)}<td class="num">${formatMs(r.cpu.median)}</td>${span(r.cpu, formatMs)}` +
+      `<td class="num">${r.peakRssMb === undefined ? '—' : r.peakRssMb.toFixed(0)}</td><td class="num">${formatBytes(r.outputBytes)}</td>` +
+      `<td class="ok">${r.verified ? (r.name === 'tessera' ? VERIFIED_MARK : VERIFIED_MARK_SHAPE) : UNVERIFIED_MARK}</td></tr>`;
+    const ratio =
+      `<tr class="ratio"><td>tessera / sharp, pair by pair</td><td class="num">${Math.min(c.tessera.runs, c.sharp.runs)}</td>` +
+      `<td class="num figure">${formatRatio(c.wallRatio.median)}</td>${span(c.wallRatio, formatRatio)}<td class="num figure">${formatRatio(c.cpuRatio.median)}</td>${span(c.cpuRatio, formatRatio)}<td></td><td></td><td></td></tr>`;
+    return [command(c.tessera, true), command(c.sharp, false), ratio];
+  });
+  const head =
+    '<tr><th>input</th><th>command</th><th class="num">runs</th><th class="num">wall<br>median</th><th class="num">wall<br>min–max</th>' +
+    '<th class="num">CPU user+sys<br>median</th><th class="num">CPU<br>min–max</th><th class="num">peak RSS<br>MiB</th><th class="num">output</th><th>verified</th></tr>';
+  return `<table class="process"><caption>${esc(WHOLE_PROCESS[0].toUpperCase() + WHOLE_PROCESS.slice(1))}</caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** What the whole-process table measures, for under it. */
+export function processNote(bench: BenchReport): string {
+  const cells = bench.processCells ?? [];
+  if (!cells.length) return '';
+  return inline([processDescription(cells[0], 'tessera run'), busySentence(cells, bench.machine.cpus)].filter(Boolean).join(' '));
 }
 
 /** The isolation ratios in one sentence, for under the ladder. */
 export function isolationSentence(bench: BenchReport): string {
   const r = isolationRatios(bench);
   if (!r.length) return '';
-  const at = (x: number, w: number) => `${fmtX(x)} (${w} worker${w > 1 ? 's' : ''})`;
+  const at = (x: number, w: number) => `${formatRatio(x)} (${countOf(w, 'worker')})`;
   const inst = r.map((x) => at(x.instance, x.workers)).join(' and ');
   const proc = r.filter((x) => x.process !== undefined).map((x) => at(x.process!, x.workers)).join(' and ');
   return `Grayscale, whole run: a fresh instance per tile (<code>copy-instance</code>) costs ${inst} the wall time of a pooled instance (<code>copy</code>)${proc ? `; a fresh OS process per tile (<code>disk</code>) costs ${proc}` : ''}.`;
