@@ -154,6 +154,10 @@ class TesseraCell {
       strategy: session.strategy,
       isolation: session.isolation,
       workers: this.workers,
+      // A warm cell measures what its worker count does: the threads start with the session.
+      // (By default a built-in filter's threads start only once its tiles prove heavy —
+      // what a user gets, measured by the whole-process cells.)
+      threadStart: 'eager',
       tileSize: this.settings.tileSize,
       ...(this.queue ? { backend: 'queue' as const, redis: this.queue.url } : {}),
     });

@@ -2,7 +2,7 @@
 
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { sharp } from 'tessera/internal/io/sharp';
 import { renderImage } from './render.js';
 import { Pool } from './scratch.js';
 import { KODAK_COUNT, synthDatasetSpec } from './spec.js';

@@ -57,7 +57,7 @@ export class SharpPeer implements Peer {
   async init(): Promise<number> {
     const t = now();
     try {
-      this.lib = (await import('sharp')).default;
+      this.lib = (await import('tessera/internal/io/sharp')).sharp;
       void this.lib.versions.vips;
     } catch (err) {
       throw peerError(this.name, `cannot load sharp: ${(err as Error).message}`, err);

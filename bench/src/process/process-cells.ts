@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { sharp } from 'tessera/internal/io/sharp';
 import { IMAGE_EXTENSIONS } from 'tessera/internal/io/formats';
 import { ENCODE_OPTIONS } from 'tessera/internal/io/encode';
 import { listInputs } from 'tessera/internal/io/inputs';
