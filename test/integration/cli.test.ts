@@ -7,15 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { applyReference } from '../../src/reference/apply-reference.js';
 import { synthDatasetSpec } from 'tessera-bench/dataset/synth';
-import { firstDifference, randomImage, REPO_ROOT, rng, runCli, tempDir } from '../helpers/index.js';
+import { buildFilter, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { firstDifference, randomImage, rng } from '../helpers/images.js';
+import { decodeRgba, fromRgba } from '../helpers/image-files.js';
+import { tempDir } from '../helpers/temp.js';
 
 const tmp = tempDir('tessera-cli-');
 after(() => tmp.cleanup());
-
-async function decodeRgba(file: string) {
-  const { data, info } = await sharp(file).toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data), width: info.width, height: info.height };
-}
 
 /** Runs the CLI on one input file and checks the output's format, channels and pixels against the reference. */
 async function roundTrip(name: string, input: string, filter: string, params: number[], expectChannels: number, exact: boolean) {
@@ -47,11 +45,11 @@ describe('tessera CLI', () => {
     const w = 97;
     const h = 61;
     const rgba = randomImage(w, h, next);
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toFile(join(files, 'rgba.png'));
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).removeAlpha().png().toFile(join(files, 'rgb.png'));
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).extractChannel(1).png().toFile(join(files, 'gray.png'));
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).removeAlpha().jpeg().toFile(join(files, 'photo.jpg'));
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).removeAlpha().webp().toFile(join(files, 'photo.webp'));
+    await fromRgba(rgba, w, h).png().toFile(join(files, 'rgba.png'));
+    await fromRgba(rgba, w, h).removeAlpha().png().toFile(join(files, 'rgb.png'));
+    await fromRgba(rgba, w, h).extractChannel(1).png().toFile(join(files, 'gray.png'));
+    await fromRgba(rgba, w, h).removeAlpha().jpeg().toFile(join(files, 'photo.jpg'));
+    await fromRgba(rgba, w, h).removeAlpha().webp().toFile(join(files, 'photo.webp'));
   });
 
   test('dataset synth writes a Kodak-shaped set', async () => {
@@ -98,7 +96,7 @@ describe('tessera CLI', () => {
 
   test('custom example filter (examples/emboss.ts) builds and runs from its .wasm; tiled == whole', async () => {
     const built = join(tmp.dir, 'custom');
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build-filters.mjs'), '--src', join(REPO_ROOT, 'examples/emboss.ts'), '--out', built]);
+    buildFilter(join(REPO_ROOT, 'examples/emboss.ts'), built);
     const wasm = join(built, 'emboss.wasm');
     const listed = await runCli(['filters', wasm, '--json']);
     assert.equal(listed.code, 0, listed.stderr);

@@ -4,13 +4,13 @@
  * blur close to tessera's Gaussian).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createPeer, PEER_NAMES, type Peer, type PeerFilter, type PeerName } from 'tessera-bench/peers/index';
 import { pngHasAlpha } from 'tessera-bench/peers/common';
+import { tempDir } from '../helpers/temp.js';
 
 interface Sample {
   file: string;
@@ -36,7 +36,8 @@ const CHANNELS: Record<PeerName, Record<PeerFilter['name'], number>> = {
 /** Largest mean |Δ| (levels, RGB) between a peer's blur and tessera's reference blur at sigma 2. */
 const BLUR_TOLERANCE: Record<PeerName, number> = { sharp: 2, 'wasm-vips': 2, photon: 4, jimp: 4, js: 0 };
 
-let dir: string;
+const tmp = tempDir('tessera-peers-');
+const dir = tmp.dir;
 const samples: Sample[] = [];
 
 function makeSample(width: number, height: number, seed: number): { rgb: Uint8Array; rgba: Uint8Array } {
@@ -85,7 +86,6 @@ async function readRaw(file: string): Promise<{ data: Buffer; width: number; hei
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-peers-'));
   mkdirSync(join(dir, 'in'));
   for (const [k, [w, h]] of [[97, 61], [64, 45]].entries()) {
     const { rgb, rgba } = makeSample(w, h, 7 + k);
@@ -95,7 +95,7 @@ before(async () => {
   }
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => tmp.cleanup());
 
 test('PEER_NAMES and createPeer agree', () => {
   assert.deepEqual([...PEER_NAMES], ['sharp', 'wasm-vips', 'photon', 'jimp', 'js']);

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { StartupReport } from 'tessera-bench/startup/types';
-import { runCli, tempDir } from '../helpers/index.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { renderStartupMarkdown } from 'tessera-bench/startup/markdown';
 import { runStartupBench } from 'tessera-bench/startup/run-startup';
 

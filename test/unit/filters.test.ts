@@ -11,7 +11,9 @@ import { test } from 'node:test';
 import { expNeg, gaussianKernel, referenceFilters } from '../../src/reference/index.js';
 import { parseManifest, type FilterManifest } from '../../src/filter/manifest.js';
 import { BUILTIN_FILTER_DIR } from '../../src/filter/artifacts.js';
-import { REPO_ROOT, firstDifference, rng } from '../helpers/index.js';
+import { builtinFilterNames } from '../../src/filter/filter-module.js';
+import { firstDifference, rng } from '../helpers/images.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
 const NAMES = ['box-blur', 'brightness-contrast', 'gaussian-blur', 'grayscale', 'invert', 'sepia', 'sharpen', 'sobel'];
 const SIZES: ReadonlyArray<readonly [number, number]> = [[1, 1], [3, 5], [17, 9], [33, 31], [64, 1], [1, 64], [40, 23]];
@@ -325,6 +327,10 @@ test('box mean: the f32 reciprocal trick == integer floor division for every rea
       if (viaFloat !== Math.floor((v + half) / d)) assert.fail(`r=${r} V=${v}: ${viaFloat}`);
     }
   }
+});
+
+test('all eight built-in filters are present', () => {
+  assert.deepEqual(builtinFilterNames(), NAMES);
 });
 
 test('every filter exports ABI v1', () => {

@@ -1,18 +1,13 @@
 /** The header sniff agrees with libvips' own header read, or declines. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { join } from 'node:path';
 import sharp from 'sharp';
 import { sniffImage } from '../../src/io/sniff.js';
-import { randomImage, rng, tempDir } from '../helpers/index.js';
+import { randomImage, rng } from '../helpers/images.js';
+import { fromRgba } from '../helpers/image-files.js';
 
-test('sniffImage matches sharp metadata for every layout and format tessera reads', async (t) => {
-  const tmp = tempDir('tessera-sniff-');
-  t.after(tmp.cleanup);
-  const next = rng(31);
-  const rgba = randomImage(37, 23, next);
-  const raw = { raw: { width: 37, height: 23, channels: 4 as const } };
+test('sniffImage matches sharp metadata for every layout and format tessera reads', async () => {
+  const rgba = randomImage(37, 23, rng(31));
   const variants: Array<[string, (img: ReturnType<typeof sharp>) => ReturnType<typeof sharp>]> = [
     ['rgb.png', (i) => i.removeAlpha().png()],
     ['rgba.png', (i) => i.png()],
@@ -31,10 +26,9 @@ test('sniffImage matches sharp metadata for every layout and format tessera read
   ];
   const declined: string[] = [];
   for (const [name, make] of variants) {
-    const file = join(tmp.dir, name);
-    await make(sharp(rgba, raw)).toFile(file);
-    const meta = await sharp(file).metadata();
-    const sniffed = sniffImage(readFileSync(file));
+    const bytes = await make(fromRgba(rgba, 37, 23)).toBuffer();
+    const meta = await sharp(bytes).metadata();
+    const sniffed = sniffImage(bytes);
     if (sniffed === undefined) {
       declined.push(name); // allowed: the caller asks libvips
       continue;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { paddedLayout, writePadded } from '../../src/tiling/padded-image.js';
 import { planTiles } from '../../src/tiling/plan.js';
-import { randomImage, rng } from '../helpers/index.js';
+import { randomImage, rng } from '../helpers/images.js';
 
 test('planTiles covers every pixel exactly once, row-major, edge tiles partial', () => {
   for (const [w, h, t] of [[768, 512, 256], [37, 23, 7], [5, 3, 1], [10, 10, 64], [1, 1, 1], [255, 257, 256]]) {

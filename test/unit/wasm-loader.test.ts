@@ -3,27 +3,20 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import wabt from 'wabt';
+import fc from 'fast-check';
 import { ErrorCode, TesseraError } from '../../src/errors.js';
 import { appendCustomSection, inspectWasmBinary } from '../../src/filter/binary.js';
-import { filterHalo, loadFilter } from '../../src/filter/filter-module.js';
-import { MANIFEST_SECTION, parseManifest } from '../../src/filter/manifest.js';
+import { builtinFilterNames, filterHalo, loadFilter } from '../../src/filter/filter-module.js';
+import { parseManifest } from '../../src/filter/manifest.js';
 import { parseParamPairs, resolveParams } from '../../src/filter/params.js';
-import { tempDir } from '../helpers/index.js';
+import { tempDir } from '../helpers/temp.js';
+import { writeWasm } from '../helpers/wat.js';
 
 const tmp = tempDir('tessera-loader-');
 after(() => tmp.cleanup());
-const wabtModule = await wabt();
 
 /** Assembles WebAssembly text into a .wasm file in the temp dir, optionally with a manifest. */
-function wat(name: string, text: string, manifest?: object): string {
-  const mod = wabtModule.parseWat(`${name}.wat`, text, { threads: true, simd: true });
-  let bytes: Uint8Array = mod.toBinary({}).buffer;
-  if (manifest) bytes = appendCustomSection(bytes, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
-  const file = join(tmp.dir, `${name}.wasm`);
-  writeFileSync(file, bytes);
-  return file;
-}
+const wat = (name: string, text: string, manifest?: object): string => writeWasm(tmp.dir, name, text, manifest);
 
 const ABI_BODY = `
   (func (export "tessera_abi") (result i32) i32.const 1)
@@ -91,6 +84,27 @@ test('params: defaults, scaling, and errors that name the param and its range', 
   assert.throws(() => resolveParams(m, { size: '1' }), /filter x has no param "size"; valid params: sigma, radius/);
   assert.deepEqual(parseParamPairs(['a=1', 'b= 2']), { a: '1', b: ' 2' });
   assert.throws(() => parseParamPairs(['a']), /--param expects key=value/);
+});
+
+test('random parameter values: accepted within range, otherwise a TesseraError naming the param', () => {
+  const names = builtinFilterNames();
+  const value = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.constantFrom('NaN', 'Infinity', '-0', '1e400', '', ' ', '0x10', '2.5'));
+  fc.assert(
+    fc.property(fc.constantFrom(...names), fc.dictionary(fc.constantFrom('sigma', 'radius', 'amount', 'brightness', 'contrast', 'nope'), value), (name, params) => {
+      const manifest = loadFilter(name).manifest;
+      try {
+        const ints = resolveParams(manifest, params as Record<string, string | number>);
+        ints.forEach((v, i) => {
+          const spec = manifest.params[i];
+          assert.ok(Number.isInteger(v) && v >= Math.round(spec.min * spec.scale) && v <= Math.round(spec.max * spec.scale), `${name}.${spec.name} = ${v}`);
+        });
+      } catch (err) {
+        assert.ok(err instanceof TesseraError, String(err));
+        assert.match(err.message, new RegExp(`${name}\\.|filter ${name} has no param`));
+      }
+    }),
+    { numRuns: 500, seed: 77 },
+  );
 });
 
 test('inspectWasmBinary reads memory limits and data segments; custom sections round-trip', () => {

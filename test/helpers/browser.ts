@@ -1,0 +1,46 @@
+/** A page of ours in headless Debian Chromium, offline: only the page itself may load, and it must log no error. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { requireTool } from './tools.js';
+
+/** Debian's chromium (.ci/run installs it); playwright's own browser downloads are not used. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The `skip` option for browser tests: skipped locally without Chromium; under CI they run, and fail without it. */
+export function requireChromium(): false | string {
+  return requireTool(CHROMIUM, existsSync(CHROMIUM), 'apt-get install chromium');
+}
+
+/**
+ * Opens `file` in headless Chromium with every other request refused and recorded, runs
+ * `check` on the page, then asserts no console error and nothing fetched from the network.
+ */
+export async function withOfflinePage(file: string, check: (page: Page) => Promise<void>): Promise<void> {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    const href = pathToFileURL(file).href;
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url === href) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto(href);
+    await check(page);
+    assert.deepEqual(errors, [], 'no console errors');
+    assert.deepEqual(requests, [], 'nothing fetched from the network');
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * WebAssembly text → .wasm for hand-made filters (good, broken and hostile ones), through
+ * wabt, with one feature set for every test and an optional manifest custom section.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import wabt from 'wabt';
+import { appendCustomSection } from '../../src/filter/binary.js';
+import { MANIFEST_SECTION } from '../../src/filter/manifest.js';
+
+const wabtModule = await wabt();
+
+/** Everything the tests' modules use: shared memories and atomics, memory.copy, v128. */
+const FEATURES = { threads: true, bulk_memory: true, simd: true };
+
+/** Assembles WebAssembly text; `name` only labels parse errors. */
+export function assemble(text: string, name = 'test.wat'): Uint8Array {
+  const mod = wabtModule.parseWat(name, text, FEATURES);
+  try {
+    return mod.toBinary({}).buffer;
+  } finally {
+    mod.destroy();
+  }
+}
+
+/** Assembles `text` into `dir/name.wasm`, with `manifest` as its tessera manifest section when given; returns the path. */
+export function writeWasm(dir: string, name: string, text: string, manifest?: object): string {
+  let bytes = assemble(text, `${name}.wat`);
+  if (manifest) bytes = appendCustomSection(bytes, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
+  const file = join(dir, `${name}.wasm`);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+export interface AbiFilterOptions {
+  /** Import a shared memory (runs under copy and shared) or a plain one (copy only). Default true. */
+  shared?: boolean;
+  /** Module fields placed before the exports: imports, helper functions. */
+  extra?: string;
+  /** What halo() returns. Default 0. */
+  halo?: number;
+  /** What tessera_abi() returns. Default 1. */
+  abi?: number;
+}
+
+/**
+ * The text of an ABI v1 filter module whose `filter` runs `body`. Its params are named
+ * $src $ss $dst $ds $w $h $scratch $p0 $p1 $p2 $p3; `body` may start with (local …) declarations.
+ */
+export function abiFilterWat(body: string, options: AbiFilterOptions = {}): string {
+  const memory = options.shared === false ? '(memory 1)' : '(memory 1 65536 shared)';
+  return `(module
+  (import "env" "memory" ${memory})
+  ${options.extra ?? ''}
+  (func (export "tessera_abi") (result i32) i32.const ${options.abi ?? 1})
+  (func (export "halo") (param i32 i32 i32 i32) (result i32) i32.const ${options.halo ?? 0})
+  (func (export "filter") (param $src i32) (param $ss i32) (param $dst i32) (param $ds i32) (param $w i32) (param $h i32)
+    (param $scratch i32) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
+    ${body}))`;
+}
