@@ -4,7 +4,7 @@ import { loadTileRunner } from '../strategies/tile-runner.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from '../strategies/types.js';
 import { tileTimeoutError } from './deadline.js';
 import type { TileOutcome } from './tile-worker.js';
-import { THREAD_READY, type TileExecutor } from './types.js';
+import { THREAD_READY, isBatchStarted, type TileBatch, type TileExecutor } from './types.js';
 
 /** Most tiles sent to a thread in one message. */
 const MAX_BATCH = 8;
@@ -25,6 +25,9 @@ interface Pending {
  * batch proves it is heavy before it pays for threads.
  */
 export const INLINE_BUDGET_MS = 50;
+
+/** How long a thread may take to start before a batch handed to it is given up, in ms (generous: start-up is ~50–100 ms). */
+const THREAD_START_MS = 10_000;
 
 /** Options of a {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
@@ -52,7 +55,7 @@ export interface ThreadExecutorOptions {
  * decoding its first images before it pays for them.
  */
 export class ThreadExecutor implements TileExecutor {
-  private pool: PiscinaPool<TileTask[], TileOutcome[]> | undefined;
+  private pool: PiscinaPool<TileBatch, TileOutcome[]> | undefined;
   private readonly queue: Pending[] = [];
   private running = 0;
   /** A thread has loaded its runner: from now on every tile goes to the pool. */
@@ -60,6 +63,9 @@ export class ThreadExecutor implements TileExecutor {
   private inline: Promise<TileRunner> | undefined;
   private inlineBusy = false;
   private inlineMs = 0;
+  private nextBatch = 0;
+  /** Starts the deadline of a batch handed to the pool, by batch id, when its thread reports it started. */
+  private readonly started = new Map<number, () => void>();
 
   constructor(
     private readonly init: RunnerInit,
@@ -90,9 +96,12 @@ export class ThreadExecutor implements TileExecutor {
       idleTimeout: 60_000,
     });
     this.pool.on('message', (message: unknown) => {
-      if (message !== THREAD_READY || this.warm) return;
-      this.warm = true;
-      this.dispatch();
+      if (isBatchStarted(message)) {
+        this.started.get(message.batchStarted)?.();
+      } else if (message === THREAD_READY && !this.warm) {
+        this.warm = true;
+        this.dispatch();
+      }
     });
   }
 
@@ -117,21 +126,46 @@ export class ThreadExecutor implements TileExecutor {
       while (n < size && n < this.queue.length && this.queue[n].task.group === group) n++;
       const batch = this.queue.splice(0, n);
       this.running++;
-      const timeoutMs = this.tileTimeoutMs * batch.length;
-      const signal = AbortSignal.timeout(timeoutMs);
-      this.pool!.run(batch.map((p) => p.task), { signal })
+      const deadline = this.batchDeadline(this.tileTimeoutMs * batch.length);
+      this.pool!.run({ id: deadline.id, tasks: batch.map((p) => p.task) }, { signal: deadline.signal })
         .then(
           (outcomes) => outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.timings) : batch[i].reject(new Error(o.error)))),
           (err: unknown) => {
-            const reason = signal.aborted ? tileTimeoutError(this.tileTimeoutMs, 'its worker thread was stopped and replaced') : err;
+            const reason = deadline.signal.aborted ? deadline.signal.reason : err;
             for (const p of batch) p.reject(reason);
           },
         )
         .finally(() => {
+          deadline.clear();
           this.running--;
           this.dispatch();
         });
     }
+  }
+
+  /**
+   * A batch's deadline runs from when its thread starts it (the thread says so), not from
+   * the hand-off: a thread that is still starting — the first ones, or one replacing a
+   * stopped thread — must not eat into the tiles' time. A thread that never starts the
+   * batch (its filter's start function loops, say) is stopped after THREAD_START_MS.
+   */
+  private batchDeadline(timeoutMs: number): { id: number; signal: AbortSignal; clear(): void } {
+    const id = this.nextBatch++;
+    const controller = new AbortController();
+    const abortIn = (ms: number, reason: Error) => setTimeout(() => controller.abort(reason), ms);
+    let timer = abortIn(THREAD_START_MS + timeoutMs, new Error(`its worker thread did not start it within ${THREAD_START_MS + timeoutMs} ms and was stopped`));
+    this.started.set(id, () => {
+      clearTimeout(timer);
+      timer = abortIn(timeoutMs, tileTimeoutError(this.tileTimeoutMs, 'its worker thread was stopped and replaced'));
+    });
+    return {
+      id,
+      signal: controller.signal,
+      clear: () => {
+        clearTimeout(timer);
+        this.started.delete(id);
+      },
+    };
   }
 
   /** One tile at a time on this thread, yielding in between so decodes and encodes keep being fed. */

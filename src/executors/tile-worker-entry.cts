@@ -9,10 +9,10 @@
  * ready: once ready, an idle piscina thread blocks in `Atomics.wait`, and a module still
  * loading would not progress (nor announce itself) until the first task arrived.
  */
-import type { TileTask } from '../strategies/types.js';
 import type { TileOutcome } from './tile-worker.js';
+import type { TileBatch } from './types.js';
 
-type RunTiles = (tasks: TileTask[]) => Promise<TileOutcome[]>;
+type RunTiles = (batch: TileBatch) => Promise<TileOutcome[]>;
 
 const handler: Promise<RunTiles> = import('./tile-worker.js').then(async (worker) => {
   await worker.runnerLoaded;

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadTileRunner } from '../strategies/tile-runner.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from '../strategies/types.js';
-import { THREAD_READY } from './types.js';
+import { THREAD_READY, type TileBatch } from './types.js';
 
 // Loaded as the thread starts, not at its first batch, and announced: until one thread
 // is ready the pool's owner may run tiles itself.
@@ -24,9 +24,11 @@ export const runnerLoaded: Promise<void> = runner.then(
 export type TileOutcome = { ok: true; timings: TileTimings } | { ok: false; error: string };
 
 /** Runs a batch of tiles (one message for several tiles: thread hand-offs cost ~80 µs each). */
-export default async function runTiles(tasks: TileTask[]): Promise<TileOutcome[]> {
+export default async function runTiles({ id, tasks }: TileBatch): Promise<TileOutcome[]> {
   const r = await runner;
-  return tasks.map((task) => {
+  // The batch's deadline starts now, not when it was handed to this thread.
+  parentPort?.postMessage({ batchStarted: id });
+  return tasks.map((task: TileTask) => {
     try {
       return { ok: true, timings: r.run(task) };
     } catch (err) {

@@ -19,3 +19,14 @@ export interface TileExecutor {
 
 /** What a pool thread posts once its tile runner is loaded (piscina passes it on as a 'message' event). */
 export const THREAD_READY = 'tessera:thread-ready';
+
+/** Tiles handed to a pool thread in one message; the thread reports `{ batchStarted: id }` as it starts them. */
+export interface TileBatch {
+  id: number;
+  tasks: TileTask[];
+}
+
+/** True for a thread's report that it started batch `batchStarted`. */
+export function isBatchStarted(message: unknown): message is { batchStarted: number } {
+  return typeof message === 'object' && message !== null && typeof (message as { batchStarted?: unknown }).batchStarted === 'number';
+}
