@@ -18,13 +18,14 @@ interface Pending {
 }
 
 /**
- * Filter time a trusted filter spends on the calling thread before the pool is started.
- * Two threads cost ~50–100 ms of CPU to start on a 2-core machine — more than all the
- * tiles of the 24-image Kodak set take to filter (grayscale ~20 ms, gaussian σ=2 ~50 ms)
- * — and while they start they take the cores from libvips' decodes and encodes. So a
- * batch proves it is heavy before it pays for threads.
+ * The backlog, in ms of the calling thread's time, past which a trusted filter's pool is
+ * started. Two threads cost ~50–100 ms of CPU to start on a 2-core machine and take the
+ * cores from libvips' decodes and encodes while they start; they only pay when the
+ * filter, not the codecs, is what tiles wait for — when tiles queue up faster than this
+ * thread filters them (one big image: hundreds of tiles at once), not while it keeps up
+ * (a folder of photos: a few tiles per decoded image).
  */
-export const INLINE_BUDGET_MS = 50;
+export const INLINE_BACKLOG_MS = 100;
 
 /** How long a thread may take to start before a batch handed to it is given up, in ms (generous: start-up is ~50–100 ms). */
 const THREAD_START_MS = 10_000;
@@ -32,9 +33,9 @@ const THREAD_START_MS = 10_000;
 /** Options of a {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
   /**
-   * The filter is trusted (built-in): tiles run on the calling thread until they have
-   * used {@link INLINE_BUDGET_MS} of it, then the threads start, and the calling thread
-   * keeps filtering until the first of them is ready. An untrusted filter never runs
+   * The filter is trusted (built-in): tiles run on the calling thread until the queued
+   * ones would take it more than {@link INLINE_BACKLOG_MS}; then the threads start, and
+   * the calling thread keeps filtering until the first of them is ready. An untrusted filter never runs
    * where a deadline cannot stop it: its threads start with the session's first decodes.
    */
   inlineFirst?: boolean;
@@ -62,7 +63,9 @@ export class ThreadExecutor implements TileExecutor {
   private warm = false;
   private inline: Promise<TileRunner> | undefined;
   private inlineBusy = false;
+  /** Time the calling thread spent on tiles, and how many. */
   private inlineMs = 0;
+  private inlineTiles = 0;
   private nextBatch = 0;
   /** Starts the deadline of a batch handed to the pool, by batch id, when its thread reports it started. */
   private readonly started = new Map<number, () => void>();
@@ -177,7 +180,8 @@ export class ThreadExecutor implements TileExecutor {
       this.inline!.then((runner) => {
         const timings = runner.run(next.task);
         this.inlineMs += timings.splitMs + timings.filterMs + timings.assembleMs;
-        if (this.inlineMs > INLINE_BUDGET_MS) this.startPool();
+        this.inlineTiles++;
+        if ((this.inlineMs / this.inlineTiles) * this.queue.length > INLINE_BACKLOG_MS) this.startPool();
         next.resolve(timings);
       })
         .catch(next.reject)

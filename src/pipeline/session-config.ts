@@ -40,9 +40,9 @@ export interface SessionOptions {
   tileTimeoutMs?: number;
   /**
    * When the worker threads of a built-in filter start: `on-demand` runs tiles on the
-   * calling thread until they have used ~50 ms of it (a small batch never pays the ~50–100 ms
-   * a pool takes to start), then starts the threads; `eager` starts them with the first
-   * decodes. User filters always run in threads (where a deadline can stop them), started eagerly.
+   * calling thread while it keeps up, and starts the threads when queued tiles would keep it
+   * busy for more than ~50 ms (a folder of photos never pays the ~50–100 ms a pool takes to
+   * start; one big image starts it at once); `eager` starts them with the first decodes. User filters always run in threads (where a deadline can stop them), started eagerly.
    * @defaultValue 'on-demand'
    */
   threadStart?: ThreadStart;

@@ -116,8 +116,8 @@ test('seams: on-demand threads — tiles run on the calling thread, then threads
         const diff = firstDifference(await session.filterPixels(rgba, width, height, `round ${round}`), expected, width);
         assert.equal(diff, undefined, `${strategy} round ${round}: ${diff}`);
       };
-      // Round 0 runs on the calling thread and spends the inline budget, which starts the
-      // threads; rounds go on until they are ready (how many depends on the machine: the
+      // Round 0 queues 768 tiles at once: a backlog the calling thread starts on and that
+      // starts the threads; rounds go on until they are ready (how many depends on the machine: the
       // threads start while this thread keeps filtering). NO_HANG_MS only catches threads
       // that never become ready.
       const started = performance.now();
