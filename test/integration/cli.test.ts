@@ -1,7 +1,7 @@
 /** The CLI end to end on a synthetic set: round-trips per format and layout, the custom example filter, and user errors. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -156,6 +156,19 @@ describe('tessera CLI', () => {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
     assert.equal(existsSync(join(synth, 'sub')), false, 'refused output dir is not created');
+  });
+
+  test('a single input file is written to a folder beside it, never over itself', async () => {
+    const single = join(tmp.dir, 'single');
+    mkdirSync(single, { recursive: true });
+    const photo = join(single, 'photo.png');
+    writeFileSync(photo, readFileSync(join(synth, readdirSync(synth)[0])));
+    const ok = await runCli(['run', '--filter', 'invert', '--input', photo, '--output', join(single, 'out'), '--no-progress']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(existsSync(join(single, 'out', 'photo.png')));
+    const same = await runCli(['run', '--filter', 'invert', '--input', photo, '--output', single]);
+    assert.equal(same.code, 2);
+    assert.match(same.stderr, /is the input directory/);
   });
 
   test('a bad image fails alone: named on stderr, exit 1, the others written', async () => {
