@@ -109,7 +109,7 @@ export function benchCommand(): Command {
       'after',
       `
 Examples:
-  $ tessera bench                                   the full default matrix (~5 minutes on 2 cores)
+  $ tessera bench                                   the full default matrix (5–8 minutes on 2 cores)
   $ tessera bench --quick --peers none              the ladder only, fast
   $ tessera bench --filters grayscale --strategies shared --workers 2 --peers none --repeat 1   mostly the whole-process cells
   $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/
