@@ -210,6 +210,29 @@ describe('bad filters', () => {
     });
   }
 
+  test('a thread that is slow to start does not eat into its tiles\' deadline', async () => {
+    // The start function sleeps 400 ms at every instantiation (so each new thread takes that
+    // long to be ready); the tiles themselves take microseconds. A deadline counted from the
+    // hand-off (150 ms) would fail them; counted from when the thread starts the batch, it holds.
+    const nap = '(func $nap (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 400000000)))) (start $nap)';
+    const copyRows = `(local $y i32)
+      (block $done (loop $rows
+        (br_if $done (i32.ge_u (local.get $y) (local.get $h)))
+        (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds)))
+                     (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $ss)))
+                     (i32.shl (local.get $w) (i32.const 2)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows)))`;
+    const file = filterWasm('slow-start', copyRows, { extra: nap });
+    const session = new Session({ filter: file, strategy: 'shared', workers: 2, tileSize: 50, tileTimeoutMs: 150 });
+    try {
+      const rgba = randomImage(100, 50, rng(8));
+      assert.deepEqual(await session.filterPixels(rgba, 100, 50, 'slow-start'), rgba);
+    } finally {
+      await session.close();
+    }
+  });
+
   test('an infinite loop in a filter process is killed at the deadline (pipe)', async () => {
     const built = join(tmp.dir, 'loop-pipe');
     mkdirSync(built);
