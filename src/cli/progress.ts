@@ -9,25 +9,42 @@ export interface Progress {
   log(line: string): void;
 }
 
-/** A progress bar on stderr when it is a terminal and `enabled`. */
+/**
+ * How long a batch runs before its bar appears. A run that ends sooner (one photo, a small
+ * folder) prints only its summary — no bar flashing by, and no ~15 ms to load cli-progress.
+ */
+export const PROGRESS_DELAY_MS = 400;
+
+/** A progress bar on stderr when it is a terminal and `enabled`, drawn once the batch has run {@link PROGRESS_DELAY_MS}. */
 export function createProgress(total: number, enabled: boolean): Progress {
-  if (!enabled || !process.stderr.isTTY) {
-    return { tick() {}, stop() {}, log: (line) => process.stderr.write(line + '\n') };
-  }
-  // Loaded only when a bar is drawn: a piped or --json run never pays for it.
-  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
-  const bar = new cliProgress.SingleBar(
-    { format: '{bar} {value}/{total} images | {label}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0, { label: '' });
+  const plain: Progress = { tick() {}, stop() {}, log: (line) => process.stderr.write(line + '\n') };
+  if (!enabled || !process.stderr.isTTY) return plain;
+  let done = 0;
+  let label = '';
+  let bar: CliProgress.SingleBar | undefined;
+  const timer = setTimeout(() => {
+    const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
+    bar = new cliProgress.SingleBar(
+      { format: '{bar} {value}/{total} images | {label}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, done, { label });
+  }, PROGRESS_DELAY_MS);
+  timer.unref();
   return {
-    tick: (label) => bar.increment(1, { label }),
-    stop: () => bar.stop(),
+    tick: (name) => {
+      done++;
+      label = name;
+      bar?.increment(1, { label });
+    },
+    stop: () => {
+      clearTimeout(timer);
+      bar?.stop();
+    },
     log: (line) => {
-      bar.stop();
+      bar?.stop();
       process.stderr.write(line + '\n');
-      bar.start(total, (bar as unknown as { value: number }).value, { label: '' });
+      bar?.start(total, done, { label: '' });
     },
   };
 }
