@@ -9,17 +9,9 @@ import type { StartupReport } from '../startup/types.js';
 import type { BenchReport, BenchResult } from '../types.js';
 import { COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Spec } from './render.js';
 import { startupCharts } from './startup-charts.js';
+import type { Chart } from './render.js';
 
 /** One rendered chart. */
-export interface Chart {
-  id: string;
-  /** The report section it belongs to. */
-  group: 'bench' | 'startup';
-  title: string;
-  /** One or two sentences saying what the chart shows and how to read it. */
-  caption: string;
-  svg: string;
-}
 
 /** Order of the rungs, bottom of the ladder first. */
 const STRATEGY_ORDER: readonly string[] = BENCH_STRATEGIES;

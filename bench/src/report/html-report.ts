@@ -11,9 +11,9 @@ import { renderMarkdown } from '../markdown.js';
 import { renderStartupMarkdown } from '../startup/markdown.js';
 import type { StartupReport } from '../startup/types.js';
 import type { BenchReport } from '../types.js';
-import { buildCharts, type Chart } from './charts.js';
+import { buildCharts } from './charts.js';
 import { markdownToHtml } from './markdown-html.js';
-import { FONT } from './render.js';
+import { FONT, type Chart } from './render.js';
 import { targetChecks } from './summary.js';
 import { esc, factsGrid, inline, isolationSentence, ladderTable, processNote, processTable, targetCards } from './tables.js';
 

@@ -119,3 +119,14 @@ export function decades(lo: number, hi: number): number[] {
   for (let e = Math.floor(Math.log10(lo)); 10 ** e <= hi * 1.0001; e++) if (10 ** e >= lo * 0.9999) out.push(10 ** e);
   return out;
 }
+
+/** A rendered chart of the report. */
+export interface Chart {
+  id: string;
+  /** The report section it belongs to. */
+  group: 'bench' | 'startup';
+  title: string;
+  /** One or two sentences saying what the chart shows and how to read it. */
+  caption: string;
+  svg: string;
+}

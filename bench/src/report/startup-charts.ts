@@ -1,7 +1,6 @@
 /** Charts of `tessera bench startup`: isolation, start-up steps, compiler tiers, density, artifact sizes. */
 import type { StartupReport } from '../startup/types.js';
-import type { Chart } from './charts.js';
-import { BYTES_AXIS, COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Spec } from './render.js';
+import { BYTES_AXIS, COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Chart, type Spec } from './render.js';
 import { formatBytes, formatMs, formatRatio } from '../format.js';
 
 const LEVEL_LABEL: Record<string, string> = { pooled: 'pooled instance', instance: 'fresh instance per tile', process: 'fresh OS process per tile' };
