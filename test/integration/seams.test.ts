@@ -104,11 +104,14 @@ test('seams (property): random sizes, tile sizes, params, strategies', async () 
 });
 
 test('seams: on-demand threads — tiles run on the calling thread, then threads take over mid-image; output unchanged', async () => {
-  const width = 1024;
-  const height = 768;
+  const width = 1536;
+  const height = 1024;
   const rgba = randomImage(width, height, rng(99));
   for (const strategy of ['copy', 'shared'] as const) {
-    const session = new Session({ filter: 'gaussian-blur', params: { sigma: 6 }, strategy, workers: 2, tileSize: 32 });
+    // σ=20 (halo 60) on 16-pixel tiles: each of the 6,144 tiles filters 136² pixels, so one round's
+    // backlog is ~0.5–0.9 s of this thread here — several times the 100 ms that starts the pool,
+    // also on a much faster machine.
+    const session = new Session({ filter: 'gaussian-blur', params: { sigma: 20 }, strategy, workers: 2, tileSize: 16 });
     try {
       const executor = (session as unknown as { executor: { inlineMs: number; warm: boolean } }).executor;
       const expected = applyReference('gaussian-blur', session.params, rgba, width, height);
@@ -116,7 +119,7 @@ test('seams: on-demand threads — tiles run on the calling thread, then threads
         const diff = firstDifference(await session.filterPixels(rgba, width, height, `round ${round}`), expected, width);
         assert.equal(diff, undefined, `${strategy} round ${round}: ${diff}`);
       };
-      // Round 0 queues 768 tiles at once: a backlog the calling thread starts on and that
+      // Round 0 queues every tile at once: a backlog the calling thread starts on and that
       // starts the threads; rounds go on until they are ready (how many depends on the machine: the
       // threads start while this thread keeps filtering). NO_HANG_MS only catches threads
       // that never become ready.
