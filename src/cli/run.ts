@@ -55,7 +55,7 @@ export function runCommand(): Command {
       ).choices([...STRATEGIES]),
     )
     .addOption(new Option('--isolation <level>', 'copy only: pooled (one instance per worker) or instance (a fresh instance per tile)').choices(['pooled', 'instance']).default('pooled'))
-    .option('-w, --workers <n>', 'worker threads filtering tiles (1 = inline)', positiveInt('--workers'), availableParallelism())
+    .option('-w, --workers <n>', 'worker threads that may filter tiles; built-in filters start them only when tiles queue up (1 = on the calling thread)', positiveInt('--workers'), availableParallelism())
     .option('-t, --tile <n>', 'tile edge in pixels', positiveInt('--tile'), DEFAULT_TILE_SIZE)
     .option('--max-pixels <n>', 'refuse images with more pixels than this, before decoding', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--filter-memory <mb>', 'cap on each private filter memory (copy), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
