@@ -30,6 +30,12 @@ export interface DecodedImage {
   hasAlpha: boolean;
 }
 
+/** An exact pixel count that still reads right at the limit: `268,435,456 pixels (268.4 Mpx)`, `1,200 pixels`. */
+function pixelCount(n: number): string {
+  const exact = `${n.toLocaleString('en-US')} pixels`;
+  return n >= 1e6 ? `${exact} (${(n / 1e6).toFixed(1)} Mpx)` : exact;
+}
+
 /**
  * Decodes an image file to RGBA8 with sharp (libvips).
  * @param maxPixels refuse images with more pixels than this, before decoding them
@@ -67,7 +73,7 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
   const { format, hasAlpha } = header;
   const pixels = header.width * header.height;
   if (pixels > maxPixels) {
-    fail(`declares ${header.width}×${header.height} = ${(pixels / 1e6).toFixed(0)} Mpx, over the limit of ${(maxPixels / 1e6).toFixed(0)} Mpx (--max-pixels); refused before decoding`);
+    fail(`declares ${header.width}×${header.height} = ${pixelCount(pixels)}, over the limit of ${pixelCount(maxPixels)} (--max-pixels); refused before decoding`);
   }
   try {
     const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })

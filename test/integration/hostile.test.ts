@@ -77,7 +77,14 @@ describe('bad images', () => {
     bomb.writeUInt32BE(200_000, 20);
     bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
     write('bomb.png', bomb);
-    bad.push(['bomb.png', /declares 200000×200000 = 40000 Mpx, over the limit .*refused before decoding/]);
+    bad.push(['bomb.png', /declares 200000×200000 = 40,000,000,000 pixels \(40000\.0 Mpx\), over the limit of 268,402,689 pixels .*refused before decoding/]);
+    // Just past the default limit (16383²): the message must read right there too.
+    const atLimit = Buffer.from(png);
+    atLimit.writeUInt32BE(16_384, 16);
+    atLimit.writeUInt32BE(16_384, 20);
+    atLimit.writeUInt32BE(crc32(atLimit.subarray(12, 29)), 29);
+    write('at-limit.png', atLimit);
+    bad.push(['at-limit.png', /declares 16384×16384 = 268,435,456 pixels \(268\.4 Mpx\), over the limit of 268,402,689 pixels \(268\.4 Mpx\) \(--max-pixels\)/]);
     mkdirSync(join(input, 'folder.png'));
     bad.push(['folder.png', /is a directory, not an image/]);
     symlinkSync(join(tmp.dir, 'nowhere.png'), join(input, 'dangling.png'));
@@ -114,7 +121,7 @@ describe('bad images', () => {
   test('--max-pixels refuses an image larger than the limit before decoding it', async () => {
     const r = await runCli(['run', '--filter', 'invert', '--input', join(input, 'rgb.png'), '--output', join(tmp.dir, 'limit-out'), '--max-pixels', '1000']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /declares 40×30 = 0 Mpx, over the limit of 0 Mpx/);
+    assert.match(r.stderr, /declares 40×30 = 1,200 pixels, over the limit of 1,000 pixels \(--max-pixels\)/);
   });
 });
 
