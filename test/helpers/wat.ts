@@ -32,6 +32,16 @@ export function writeWasm(dir: string, name: string, text: string, manifest?: ob
   return file;
 }
 
+/** A `filter` body that copies the tile through unchanged (an identity filter), one memory.copy per row. */
+export const COPY_ROWS_WAT = `(local $y i32)
+      (block $done (loop $rows
+        (br_if $done (i32.ge_u (local.get $y) (local.get $h)))
+        (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds)))
+                     (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $ss)))
+                     (i32.shl (local.get $w) (i32.const 2)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows)))`;
+
 export interface AbiFilterOptions {
   /** Import a shared memory (runs under copy and shared) or a plain one (copy only). Default true. */
   shared?: boolean;

@@ -17,7 +17,7 @@ import { randomImage, rng } from '../helpers/images.js';
 import { fromRgba, writeRandomPng } from '../helpers/image-files.js';
 import { buildFilter, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
-import { abiFilterWat, writeWasm, type AbiFilterOptions } from '../helpers/wat.js';
+import { COPY_ROWS_WAT, abiFilterWat, writeWasm, type AbiFilterOptions } from '../helpers/wat.js';
 
 const tmp = tempDir('tessera-hostile-');
 after(() => tmp.cleanup());
@@ -222,15 +222,7 @@ describe('bad filters', () => {
     // long to be ready); the tiles themselves take microseconds. A deadline counted from the
     // hand-off (150 ms) would fail them; counted from when the thread starts the batch, it holds.
     const nap = '(func $nap (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 400000000)))) (start $nap)';
-    const copyRows = `(local $y i32)
-      (block $done (loop $rows
-        (br_if $done (i32.ge_u (local.get $y) (local.get $h)))
-        (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds)))
-                     (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $ss)))
-                     (i32.shl (local.get $w) (i32.const 2)))
-        (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $rows)))`;
-    const file = filterWasm('slow-start', copyRows, { extra: nap });
+    const file = filterWasm('slow-start', COPY_ROWS_WAT, { extra: nap });
     const session = new Session({ filter: file, strategy: 'shared', workers: 2, tileSize: 50, tileTimeoutMs: 150 });
     try {
       const rgba = randomImage(100, 50, rng(8));

@@ -21,7 +21,7 @@ import { runCli } from '../helpers/cli.js';
 import { firstDifference } from '../helpers/images.js';
 import { assertNoTesseraKeys, isAlive as alive, requireRedis, startLocalRedis, startWorker, type LocalRedis } from '../helpers/queue.js';
 import { tempDir } from '../helpers/temp.js';
-import { abiFilterWat, writeWasm } from '../helpers/wat.js';
+import { COPY_ROWS_WAT, abiFilterWat, writeWasm } from '../helpers/wat.js';
 
 /**
  * Hang guard for runs that must end on their own (a killed worker's tiles come back
@@ -64,14 +64,7 @@ describe('queue backend', { skip: requireRedis() }, () => {
     // Identity, plus a busy loop of `spin` (p0) × 100k iterations per tile: slow enough to kill a worker mid-run.
     spinFilter = wat(
       'spin',
-      `(local $y i32) (local $i i32)
-      (block $done (loop $rows
-        (br_if $done (i32.ge_u (local.get $y) (local.get $h)))
-        (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds)))
-                     (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $ss)))
-                     (i32.mul (local.get $w) (i32.const 4)))
-        (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $rows)))
+      `(local $i i32) ${COPY_ROWS_WAT}
       (local.set $i (i32.mul (local.get $p0) (i32.const 100000)))
       (block $s (loop $l
         (br_if $s (i32.eqz (local.get $i)))
