@@ -3,13 +3,12 @@
  * tile of the decoded images (the `shared` layout, no copies), beside a memcpy of the
  * same pixels measured in the same run — the ceiling for a pixel-wise filter.
  */
-import { createStrategyHost } from 'tessera/internal/strategies/index';
-import { withSharedMemory } from 'tessera/internal/strategies/shared';
+import { createStrategyHost, prepareFrom, type RunnerInit } from 'tessera/internal/strategies/index';
 import { loadTileRunner } from 'tessera/internal/strategies/tile-runner';
 import { paddedLayout } from 'tessera/internal/tiling/padded-image';
 import { DEFAULT_TILE_SIZE } from 'tessera/internal/pipeline/defaults';
 import { planTiles } from 'tessera/internal/tiling/plan';
-import { filterHalo, loadFilter } from 'tessera/internal/filter/filter-module';
+import { filterHalo, filterScratchBytes, loadFilter } from 'tessera/internal/filter/filter-module';
 import { resolveParams, type ParamInput } from 'tessera/internal/filter/params';
 import { median } from './stats.js';
 
@@ -43,10 +42,11 @@ export async function measureKernels(
     const p = resolveParams(filter.manifest, params);
     const halo = filterHalo(filter, p);
     const variant = filter.shared!;
-    const init = withSharedMemory({ strategy: 'shared', filterName: name, variant, maxMemoryPages: 65536, params: p, halo });
+    const scratchBytes = filterScratchBytes(filter, p, DEFAULT_TILE_SIZE);
+    const init: RunnerInit = { strategy: 'shared', filterName: name, variant, maxMemoryPages: 65536, params: p, halo, scratchBytes, lanes: 1 };
     const host = createStrategyHost(init);
     const runner = await loadTileRunner(init);
-    const prepared = images.map((img) => host.prepare(img.data, paddedLayout(img.width, img.height, halo)));
+    const prepared = images.map((img) => prepareFrom(host, img.data, paddedLayout(img.width, img.height, halo)));
     const tasks = prepared.flatMap((pi) => planTiles(pi.layout.width, pi.layout.height, DEFAULT_TILE_SIZE).tiles.map((t) => host.task(pi, t)));
     const filterRound = () => tasks.reduce((s, t) => s + runner.run(t).filterMs, 0);
     filterRound(); // warm-up: tier-up to the optimizing compiler

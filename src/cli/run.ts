@@ -6,7 +6,9 @@ import {
   DEFAULT_IMAGES_IN_FLIGHT,
   DEFAULT_MAX_PIXELS,
   DEFAULT_TILE_SIZE,
+  DEFAULT_STREAM_ABOVE_PIXELS,
   DEFAULT_TILE_TIMEOUT_MS,
+  defaultMemoryMb,
 } from '../pipeline/defaults.js';
 import type { RunSummary } from '../pipeline/session.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
@@ -32,6 +34,7 @@ interface RunFlags {
   tile: number;
   maxPixels: number;
   filterMemory: number;
+  memory: number;
   inFlight: number;
   tileTimeout: number;
   json?: boolean;
@@ -57,10 +60,11 @@ export function runCommand(): Command {
     .addOption(new Option('--isolation <level>', 'copy only: pooled (one instance per worker) or instance (a fresh instance per tile)').choices(['pooled', 'instance']).default('pooled'))
     .option('-w, --workers <n>', 'worker threads that may filter tiles; built-in filters start them only when tiles queue up (1 = on the calling thread)', positiveInt('--workers'), availableParallelism())
     .option('-t, --tile <n>', 'tile edge in pixels', positiveInt('--tile'), DEFAULT_TILE_SIZE)
-    .option('--max-pixels <n>', 'refuse images with more pixels than this, before decoding', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding (guards time and temporary disk: memory no longer grows with the image)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--memory <mb>', `bound on the pixels decoded, filtered and waiting to be encoded at once, MiB (default: a quarter of this machine's memory, 256–4096); an image that does not fit waits, and images over ${DEFAULT_STREAM_ABOVE_PIXELS / 2 ** 20} Mpx or over the bound stream through in bands via temporary files in $TMPDIR`, positiveInt('--memory'), defaultMemoryMb())
     .option('--filter-memory <mb>', 'cap on each private filter memory (copy), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
     .option('--tile-timeout <ms>', 'per-tile deadline: an overrunning tile\'s worker is stopped and replaced, the image fails', positiveInt('--tile-timeout'), DEFAULT_TILE_TIMEOUT_MS)
-    .option('--in-flight <n>', 'images decoded, filtered or encoded at once (memory grows with it)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
+    .option('--in-flight <n>', 'images decoded, filtered or encoded at once, at most (--memory bounds their bytes)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
     .addOption(new Option('--backend <name>', 'where tiles run: local (this machine\'s threads) or queue (tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
     .option('--redis <url>', 'Redis URL for --backend queue, e.g. redis://127.0.0.1:6379')
     .option('--json', 'print a machine-readable summary on stdout')
@@ -96,6 +100,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         tileSize: flags.tile,
         maxPixels: flags.maxPixels,
         filterMemoryMb: flags.filterMemory,
+        memoryMb: flags.memory,
         imagesInFlight: flags.inFlight,
         tileTimeoutMs: flags.tileTimeout,
         backend: flags.backend,

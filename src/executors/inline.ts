@@ -21,7 +21,7 @@ export class InlineExecutor implements TileExecutor {
   async run(task: TileTask): Promise<TileTimings> {
     const runner = await this.runner;
     await yieldToEventLoop();
-    return runner.run(task);
+    return runner.run(task, 0);
   }
 
   async close(): Promise<void> {}

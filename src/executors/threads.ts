@@ -67,6 +67,10 @@ export class ThreadExecutor implements TileExecutor {
   private inlineMs = 0;
   private inlineTiles = 0;
   private nextBatch = 0;
+  /** Scratch lanes of batches not running now (the calling thread's lane is `threads`). */
+  private readonly freeLanes: number[];
+  /** Tiles announced by {@link expect} and not handed in yet. */
+  private expected = 0;
   /** Starts the deadline of a batch handed to the pool, by batch id, when its thread reports it started. */
   private readonly started = new Map<number, () => void>();
 
@@ -76,6 +80,7 @@ export class ThreadExecutor implements TileExecutor {
     private readonly tileTimeoutMs: number,
     options: ThreadExecutorOptions = {},
   ) {
+    this.freeLanes = Array.from({ length: threads }, (_, i) => i);
     if (options.inlineFirst) {
       this.inline = loadTileRunner(init);
       this.inline.catch(() => {}); // reported by the tiles it fails
@@ -108,7 +113,12 @@ export class ThreadExecutor implements TileExecutor {
     });
   }
 
+  expect(tiles: number): void {
+    this.expected = Math.max(0, this.expected + tiles);
+  }
+
   run(task: TileTask): Promise<TileTimings> {
+    if (this.expected > 0) this.expected--;
     this.start();
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject });
@@ -128,9 +138,10 @@ export class ThreadExecutor implements TileExecutor {
       let n = 1;
       while (n < size && n < this.queue.length && this.queue[n].task.group === group) n++;
       const batch = this.queue.splice(0, n);
+      const lane = this.freeLanes.pop()!;
       this.running++;
       const deadline = this.batchDeadline(this.tileTimeoutMs * batch.length);
-      this.pool!.run({ id: deadline.id, tasks: batch.map((p) => p.task) }, { signal: deadline.signal })
+      this.pool!.run({ id: deadline.id, tasks: batch.map((p) => p.task), lane }, { signal: deadline.signal })
         .then(
           (outcomes) => outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.timings) : batch[i].reject(new Error(o.error)))),
           (err: unknown) => {
@@ -140,6 +151,8 @@ export class ThreadExecutor implements TileExecutor {
         )
         .finally(() => {
           deadline.clear();
+          // A batch's thread is done with its lane (or was stopped): the lane is free again.
+          this.freeLanes.push(lane);
           this.running--;
           this.dispatch();
         });
@@ -178,10 +191,10 @@ export class ThreadExecutor implements TileExecutor {
     const next = this.queue.shift()!;
     setImmediate(() => {
       this.inline!.then((runner) => {
-        const timings = runner.run(next.task);
+        const timings = runner.run(next.task, this.threads);
         this.inlineMs += timings.splitMs + timings.filterMs + timings.assembleMs;
         this.inlineTiles++;
-        if ((this.inlineMs / this.inlineTiles) * this.queue.length > INLINE_BACKLOG_MS) this.startPool();
+        if ((this.inlineMs / this.inlineTiles) * (this.queue.length + this.expected) > INLINE_BACKLOG_MS) this.startPool();
         next.resolve(timings);
       })
         .catch(next.reject)

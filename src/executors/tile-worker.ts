@@ -24,13 +24,20 @@ export const runnerLoaded: Promise<void> = runner.then(
 export type TileOutcome = { ok: true; timings: TileTimings } | { ok: false; error: string };
 
 /** Runs a batch of tiles (one message for several tiles: thread hand-offs cost ~80 µs each). */
-export default async function runTiles({ id, tasks }: TileBatch): Promise<TileOutcome[]> {
+export default async function runTiles({ id, tasks, lane }: TileBatch): Promise<TileOutcome[]> {
   const r = await runner;
-  // The batch's deadline starts now, not when it was handed to this thread.
+  // A batch is one image's tiles: the filter is instantiated for that image first (its
+  // start function runs), under the thread-start cap, and the deadline starts after.
+  try {
+    if (tasks.length > 0) r.bind?.(tasks[0]);
+  } catch (err) {
+    const error = (err as Error)?.message ?? String(err);
+    return tasks.map(() => ({ ok: false, error }));
+  }
   parentPort?.postMessage({ batchStarted: id });
   return tasks.map((task: TileTask) => {
     try {
-      return { ok: true, timings: r.run(task) };
+      return { ok: true, timings: r.run(task, lane) };
     } catch (err) {
       return { ok: false, error: (err as Error)?.message ?? String(err) };
     }

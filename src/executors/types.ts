@@ -9,6 +9,11 @@ export interface TileExecutor {
   readonly threads: number;
   /** Runs one tile; rejects with the filter's error (a trap, an abort) as is. */
   run(task: TileTask): Promise<TileTimings>;
+  /**
+   * Optional: `tiles` more tiles are coming (handed out a window at a time): lets an
+   * executor that starts threads on demand see the whole backlog, not just the window.
+   */
+  expect?(tiles: number): void;
   /** Optional: starts threads or processes ahead of the first tile (idempotent). */
   start?(): void;
   /** Optional: resolves when the executor can take tiles, rejects with why it cannot (e.g. Redis unreachable). */
@@ -24,6 +29,8 @@ export const THREAD_READY = 'tessera:thread-ready';
 export interface TileBatch {
   id: number;
   tasks: TileTask[];
+  /** The scratch slot (`shared`) the thread uses for these tiles: no two batches running at once share one. */
+  lane: number;
 }
 
 /** True for a thread's report that it started batch `batchStarted`. */

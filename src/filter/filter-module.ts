@@ -305,3 +305,18 @@ export function filterHalo(filter: FilterModule, params: readonly number[]): num
   }
   return halo;
 }
+
+/**
+ * Bytes of scratch the filter asks for a full `tileSize`×`tileSize` tile with these
+ * params (what each lane of an image's memory reserves under `shared`).
+ * @throws TesseraError FilterInvalid on an answer that is not a byte count
+ */
+export function filterScratchBytes(filter: FilterModule, params: readonly number[], tileSize: number): number {
+  const inst = instantiateFilter(filter.plain);
+  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
+  const bytes = inst.exports.scratch_size(tileSize, tileSize, p0, p1, p2, p3);
+  if (!Number.isInteger(bytes) || bytes < 0) {
+    throw new TesseraError(ErrorCode.FilterInvalid, `${filter.source === 'built-in' ? filter.name : filter.source}: scratch_size(${tileSize}, ${tileSize}) returned ${bytes}; expected a byte count`);
+  }
+  return bytes;
+}

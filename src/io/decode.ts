@@ -19,15 +19,19 @@ async function readHead(file: string, bytes: number): Promise<Uint8Array> {
   }
 }
 
-/** A decoded image: RGBA8, rows packed, plus what the encoder needs to write it back alike. */
-export interface DecodedImage {
+/** What an image file declares before any pixel is decoded. */
+export interface ImageHeader {
   width: number;
   height: number;
+  format: ImageFormat;
+  /** The input has an alpha channel (RGBA or gray+alpha). */
+  hasAlpha: boolean;
+}
+
+/** A decoded image: RGBA8, rows packed, plus what the encoder needs to write it back alike. */
+export interface DecodedImage extends ImageHeader {
   /** width·height·4 bytes. */
   data: Uint8Array;
-  format: ImageFormat;
-  /** The input had an alpha channel (RGBA or gray+alpha). */
-  hasAlpha: boolean;
 }
 
 /** An exact pixel count that still reads right at the limit: `268,435,456 pixels (268.4 Mpx)`, `1,200 pixels`. */
@@ -36,15 +40,19 @@ function pixelCount(n: number): string {
   return n >= 1e6 ? `${exact} (${(n / 1e6).toFixed(1)} Mpx)` : exact;
 }
 
-/**
- * Decodes an image file to RGBA8 with sharp (libvips).
- * @param maxPixels refuse images with more pixels than this, before decoding them
- * @throws TesseraError Image naming the file and the reason
- */
-export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
-  const fail = (reason: string, cause?: unknown): never => {
+function failer(file: string) {
+  return (reason: string, cause?: unknown): never => {
     throw new TesseraError(ErrorCode.Image, `${file}: ${reason}`, { cause });
   };
+}
+
+/**
+ * Reads what an image file declares (format, size, alpha) and refuses it, before any
+ * pixel is decoded, when it is not an image tessera reads or has more than `maxPixels`.
+ * @throws TesseraError Image naming the file and the reason
+ */
+export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<ImageHeader> {
+  const fail = failer(file);
   let head: Uint8Array;
   try {
     const st = await stat(file);
@@ -70,15 +78,36 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
     if (!format) fail(`unsupported format ${meta.format ?? 'unknown'} (tessera reads PNG, JPEG and WebP)`);
     header = { format: format!, width: meta.width ?? 0, height: meta.height ?? 0, hasAlpha: meta.hasAlpha === true };
   }
-  const { format, hasAlpha } = header;
   const pixels = header.width * header.height;
   if (pixels > maxPixels) {
     fail(`declares ${header.width}×${header.height} = ${pixelCount(pixels)}, over the limit of ${pixelCount(maxPixels)} (--max-pixels); refused before decoding`);
   }
+  return header;
+}
+
+/** The libvips pipeline every decode runs: sRGB, 8-bit, with an alpha channel. */
+function rgbaPipeline(file: string, maxPixels: number) {
+  return sharp(file, { limitInputPixels: maxPixels, failOn: 'error' }).toColourspace('srgb').ensureAlpha();
+}
+
+/**
+ * Decodes an image file to RGBA8 with sharp (libvips).
+ * @param maxPixels refuse images with more pixels than this, before decoding them
+ * @throws TesseraError Image naming the file and the reason
+ */
+export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
+  return decodePixels(file, await readImageHeader(file, maxPixels), maxPixels);
+}
+
+/**
+ * Decodes the pixels of a file whose header was read by {@link readImageHeader}.
+ * @throws TesseraError Image naming the file and the reason
+ */
+export async function decodePixels(file: string, header: ImageHeader, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
+  const fail = failer(file);
+  const { format, hasAlpha } = header;
   try {
-    const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
-      .toColourspace('srgb')
-      .ensureAlpha()
+    const { data, info } = await rgbaPipeline(file, maxPixels)
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) fail(`decoded to ${info.channels} channels, expected 4`);
@@ -86,6 +115,21 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
   } catch (err) {
     if (err instanceof TesseraError) throw err;
     return fail(`cannot decode: ${describeSharpError(err)}`, err);
+  }
+}
+
+/**
+ * Decodes an image file to RGBA8 in a libvips `.v` file at `target`, which libvips writes
+ * front to back (a 64-byte header, then the rows): a reader may take rows as they land,
+ * before the promise settles. Memory stays small whatever the image's size.
+ * @throws TesseraError Image naming the file and the reason
+ */
+export async function decodeToVipsFile(file: string, maxPixels: number, target: string): Promise<void> {
+  try {
+    // libvips picks its .v writer from the suffix (sharp's toFormat does not name it).
+    await rgbaPipeline(file, maxPixels).toFile(target);
+  } catch (err) {
+    return failer(file)(`cannot decode: ${describeSharpError(err)}`, err);
   }
 }
 

@@ -4,7 +4,7 @@ import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ImageFormat } from './formats.js';
 import { release, removeOnExit } from './cleanup.js';
-import { packGray } from './gray-pack.js';
+import { packGray, type GrayStatus } from './gray-pack.js';
 
 /** Channel layout written to disk. */
 export type ChannelLayout = 'gray' | 'gray-alpha' | 'rgb' | 'rgba';
@@ -28,8 +28,9 @@ export interface EncodablePixels {
  */
 export function prepareForEncode(rgba: Uint8Array, inputHasAlpha: boolean): EncodablePixels {
   const { status, gray } = packGray(rgba);
-  if (status === 'color') return { layout: inputHasAlpha ? 'rgba' : 'rgb', pixels: rgba };
-  if (status === 'gray-opaque' || !inputHasAlpha) return { layout: 'gray', pixels: gray! };
+  const layout = outputLayout(status, inputHasAlpha);
+  if (layout === 'rgb' || layout === 'rgba') return { layout, pixels: rgba };
+  if (layout === 'gray') return { layout, pixels: gray! };
   const n = gray!.length;
   const grayAlpha = new Uint8Array(n * 2);
   for (let i = 0; i < n; i++) {
@@ -39,6 +40,12 @@ export function prepareForEncode(rgba: Uint8Array, inputHasAlpha: boolean): Enco
   return { layout: 'gray-alpha', pixels: grayAlpha };
 }
 
+/** The layout {@link prepareForEncode} writes for pixels whose gray check gave `status`. */
+export function outputLayout(status: GrayStatus, inputHasAlpha: boolean): ChannelLayout {
+  if (status === 'color') return inputHasAlpha ? 'rgba' : 'rgb';
+  return status === 'gray-opaque' || !inputHasAlpha ? 'gray' : 'gray-alpha';
+}
+
 /** Encoder settings, the same for tessera and every peer it is compared with. */
 export const ENCODE_OPTIONS = {
   png: { compressionLevel: 6, adaptiveFiltering: false },
@@ -46,12 +53,34 @@ export const ENCODE_OPTIONS = {
   webp: { quality: 90 },
 } as const;
 
+type SharpPipeline = ReturnType<typeof sharp>;
+
+/**
+ * Encodes what `pipeline` produces to `file` in `format`. Writes to a temporary name in
+ * the same directory and renames, so a failed or interrupted run never leaves a partial
+ * file under the final name.
+ * @throws TesseraError Image naming the file
+ */
+async function writeEncoded(pipeline: SharpPipeline, format: ImageFormat, file: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  removeOnExit(tmp);
+  try {
+    const img = format === 'png' ? pipeline.png(ENCODE_OPTIONS.png) : format === 'jpeg' ? pipeline.jpeg(ENCODE_OPTIONS.jpeg) : pipeline.webp(ENCODE_OPTIONS.webp);
+    await img.toFile(tmp);
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw new TesseraError(ErrorCode.Image, `${file}: cannot encode: ${(err as Error).message}`, { cause: err });
+  } finally {
+    release(tmp);
+  }
+}
+
 /**
  * Encodes pixels (as {@link prepareForEncode} laid them out; `rgb` means RGBA whose
- * alpha is dropped) to `file` in `format`. Writes to a temporary name in the same
- * directory and renames, so a failed or interrupted run never leaves a partial file
- * under the final name. The pixels must not change until the returned promise settles
- * (they may be a view into shared memory, read without copying).
+ * alpha is dropped) to `file` in `format`, never leaving a partial file under its name.
+ * The pixels must not change until the returned promise settles (they may be a view
+ * into a filter's memory, read without copying).
  * @throws TesseraError Image naming the file
  */
 export async function encodeImage(
@@ -61,21 +90,27 @@ export async function encodeImage(
   format: ImageFormat,
   file: string,
 ): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  removeOnExit(tmp);
-  try {
-    const channels = (layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout]) as 1 | 2 | 3 | 4;
-    let img = sharp(pixels, { raw: { width, height, channels } });
-    // Raw input carries no colourspace: without an explicit b-w, libvips writes gray as sRGB.
-    if (layout === 'gray' || layout === 'gray-alpha') img = img.toColourspace('b-w');
-    else if (layout === 'rgb') img = img.removeAlpha();
-    img = format === 'png' ? img.png(ENCODE_OPTIONS.png) : format === 'jpeg' ? img.jpeg(ENCODE_OPTIONS.jpeg) : img.webp(ENCODE_OPTIONS.webp);
-    await img.toFile(tmp);
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw new TesseraError(ErrorCode.Image, `${file}: cannot encode: ${(err as Error).message}`, { cause: err });
-  } finally {
-    release(tmp);
-  }
+  const channels = (layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout]) as 1 | 2 | 3 | 4;
+  // limitInputPixels: false — the image was admitted from its header already, and raw input has its own 268 Mpx default.
+  let img = sharp(pixels, { raw: { width, height, channels }, limitInputPixels: false });
+  // Raw input carries no colourspace: without an explicit b-w, libvips writes gray as sRGB.
+  if (layout === 'gray' || layout === 'gray-alpha') img = img.toColourspace('b-w');
+  else if (layout === 'rgb') img = img.removeAlpha();
+  await writeEncoded(img, format, file);
+}
+
+/**
+ * Encodes an RGBA8 image file (the TIFF a big image's bands were written to) to `file`
+ * in `format` with `layout` — the layout {@link prepareForEncode} would choose for the
+ * same pixels, so a big image comes out like a small one: `gray` keeps the first band,
+ * `gray-alpha` converts to b-w (exact for gray pixels, alpha kept), `rgb` drops alpha.
+ * libvips streams it: memory stays small whatever the size.
+ * @throws TesseraError Image naming the file
+ */
+export async function encodeFromFile(source: string, layout: ChannelLayout, format: ImageFormat, file: string): Promise<void> {
+  let img = sharp(source, { limitInputPixels: false, sequentialRead: true });
+  if (layout === 'gray') img = img.extractChannel(0);
+  else if (layout === 'gray-alpha') img = img.toColourspace('b-w');
+  else if (layout === 'rgb') img = img.removeAlpha();
+  await writeEncoded(img, format, file);
 }

@@ -32,6 +32,24 @@ export type GrayStatus = 'color' | 'gray-opaque' | 'gray-alpha';
  * @returns the status and, unless `color`, the n gray bytes
  */
 export function packGray(rgba: Uint8Array): { status: GrayStatus; gray?: Uint8Array } {
+  const { code, mem, dst, end } = scan(rgba);
+  if (code === 0) return { status: 'color' };
+  return { status: code === 1 ? 'gray-opaque' : 'gray-alpha', gray: mem.slice(dst, end) };
+}
+
+/** Whether every RGBA8 pixel of `rgba` is gray (and opaque), without keeping the packed channel. */
+export function grayStatus(rgba: Uint8Array): GrayStatus {
+  const { code } = scan(rgba);
+  return code === 0 ? 'color' : code === 1 ? 'gray-opaque' : 'gray-alpha';
+}
+
+/** The status of an image made of two parts with statuses `a` and `b` (bands of one image). */
+export function combineGray(a: GrayStatus, b: GrayStatus): GrayStatus {
+  if (a === 'color' || b === 'color') return 'color';
+  return a === 'gray-alpha' || b === 'gray-alpha' ? 'gray-alpha' : 'gray-opaque';
+}
+
+function scan(rgba: Uint8Array): { code: number; mem: Uint8Array; dst: number; end: number } {
   const k = load();
   const n = rgba.length >>> 2;
   const src = 16;
@@ -40,7 +58,5 @@ export function packGray(rgba: Uint8Array): { status: GrayStatus; gray?: Uint8Ar
   if (end > k.memory.buffer.byteLength) k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / PAGE));
   const mem = new Uint8Array(k.memory.buffer);
   mem.set(rgba, src);
-  const code = k.pack_gray(src, n, dst);
-  if (code === 0) return { status: 'color' };
-  return { status: code === 1 ? 'gray-opaque' : 'gray-alpha', gray: mem.slice(dst, end) };
+  return { code: k.pack_gray(src, n, dst), mem, dst, end };
 }

@@ -2,18 +2,45 @@
  * Every default of a session, in one place that loads nothing else: the CLI's `--help`
  * shows them without importing sharp, the filters or the thread pool.
  */
+import { totalmem } from 'node:os';
 
 /** Tile edge, in pixels: the reference pipeline's 256×256. */
 export const DEFAULT_TILE_SIZE = 256;
 
-/** Default `--max-pixels`: refuses decompression bombs before decoding (sharp's own default, 268 Mpx). */
-export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
+/**
+ * Default `--max-pixels`: 2³⁰ = 1,073,741,824 pixels (32768×32768). Images above the
+ * stream threshold go through in bands, so memory no longer grows with the image: the
+ * limit guards time and temporary disk (~8 bytes per pixel) against decompression
+ * bombs, and is refused from the header, before decoding.
+ */
+export const DEFAULT_MAX_PIXELS = 2 ** 30;
+
+/**
+ * Images with more pixels than this are never whole in memory: they are decoded to a
+ * temporary file, filtered band by band and encoded from another (4096×4096 is the
+ * largest that runs whole). Below it an image is decoded, filtered and encoded in memory.
+ */
+export const DEFAULT_STREAM_ABOVE_PIXELS = 4096 * 4096;
+
+/** Bytes of one band of a streamed image, roughly (rows are a multiple of the tile size). */
+export const BAND_TARGET_BYTES = 32 * 2 ** 20;
+
+/** Bands of one image in flight: one being read, one filtered, one written out. */
+export const BANDS_IN_FLIGHT = 3;
+
+/**
+ * Default `--memory`, in MiB: a quarter of the machine's memory, between 256 MiB and
+ * 4 GiB — what the pixels decoded, filtered and waiting to be encoded may take at once.
+ */
+export function defaultMemoryMb(): number {
+  return Math.round(Math.min(4096, Math.max(256, totalmem() / 4 / 2 ** 20)));
+}
 
 /**
  * Images decoded, filtered or encoded at once. More than the thread count, because
  * libvips decodes and encodes on its own threads: on 2 cores, 8 in flight ran the
  * Kodak-shaped set ~20% faster than 3 (decodes of later images overlap encodes of
- * earlier ones). Memory grows with it: about 3 × width × height × 4 bytes per image.
+ * earlier ones). Memory is bounded apart from it, by `--memory`.
  */
 export const DEFAULT_IMAGES_IN_FLIGHT = 8;
 

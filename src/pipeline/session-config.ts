@@ -7,7 +7,11 @@ import { availableParallelism } from 'node:os';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ThreadStart } from '../executors/types.js';
 import {
+  BAND_TARGET_BYTES,
+  BANDS_IN_FLIGHT,
   DEFAULT_FILTER_MEMORY_MB,
+  DEFAULT_STREAM_ABOVE_PIXELS,
+  defaultMemoryMb,
   DEFAULT_IMAGES_IN_FLIGHT,
   DEFAULT_MAX_PIXELS,
   DEFAULT_TILE_SIZE,
@@ -15,7 +19,7 @@ import {
 } from './defaults.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
 import { PAGE } from '../filter/abi.js';
-import { filterHalo, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
+import { filterHalo, filterScratchBytes, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
 import { resolveParams, type ParamInput } from '../filter/params.js';
 
 /** Options of a session. */
@@ -32,8 +36,21 @@ export interface SessionOptions {
   workers?: number;
   /** Tile edge in pixels (≥ 1). @defaultValue 256 */
   tileSize?: number;
-  /** Refuse images with more pixels than this, before decoding. @defaultValue 268402689 */
+  /** Refuse images with more pixels than this, from the header, before decoding. @defaultValue 1073741824 (2³⁰, 32768²) */
   maxPixels?: number;
+  /**
+   * Bound on the pixel bytes decoded, filtered and waiting to be encoded at once, in
+   * MiB. An image that does not fit waits for memory; one that can never fit whole
+   * streams in bands. @defaultValue a quarter of the machine's memory, 256 MiB–4 GiB
+   */
+  memoryMb?: number;
+  /**
+   * Images with more pixels than this are never whole in memory: decoded to a
+   * temporary file, filtered band by band, encoded from another. @defaultValue 16777216 (4096²)
+   */
+  streamAbovePixels?: number;
+  /** Rows per band of a streamed image (any size ≥ 1; forcing it also streams every image). @defaultValue about 32 MiB of pixels, a multiple of the tile size */
+  bandRows?: number;
   /** Cap on each private filter memory (`copy`), MiB. @defaultValue 256 */
   filterMemoryMb?: number;
   /** Per-tile deadline in ms: an overrunning tile's thread or process is stopped and replaced, and the image fails. @defaultValue 10000 */
@@ -68,6 +85,13 @@ export interface SessionConfig {
   workers: number;
   tileSize: number;
   maxPixels: number;
+  memoryBytes: number;
+  streamAbovePixels: number;
+  bandRows?: number;
+  bandTargetBytes: number;
+  bandsInFlight: number;
+  /** `shared`: scratch bytes of a full tile. */
+  scratchBytes: number;
   maxMemoryPages: number;
   imagesInFlight: number;
   tileTimeoutMs: number;
@@ -101,6 +125,11 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   checkInt('tileSize', tileSize, 1);
   checkInt('maxPixels', maxPixels, 1);
   checkInt('filterMemoryMb', filterMemoryMb, 1);
+  const memoryMb = options.memoryMb ?? defaultMemoryMb();
+  checkInt('memoryMb', memoryMb, 1);
+  const streamAbovePixels = options.streamAbovePixels ?? DEFAULT_STREAM_ABOVE_PIXELS;
+  checkInt('streamAbovePixels', streamAbovePixels, 0);
+  if (options.bandRows !== undefined) checkInt('bandRows', options.bandRows, 1);
   const imagesInFlight = options.imagesInFlight ?? Math.max(DEFAULT_IMAGES_IN_FLIGHT, workers);
   checkInt('imagesInFlight', imagesInFlight, 1);
   const backend = options.backend ?? 'local';
@@ -134,6 +163,13 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   const params = resolveParams(filter.manifest, options.params);
   const paramValues = Object.fromEntries(filter.manifest.params.map((p, i) => [p.name, params[i] / p.scale]));
   const halo = filterHalo(filter, params);
+  const scratchBytes = strategy === 'shared' ? filterScratchBytes(filter, params, tileSize) : 0;
+  if (scratchBytes > filterMemoryMb * 2 ** 20) {
+    throw new TesseraError(
+      ErrorCode.FilterInvalid,
+      `${filter.source === 'built-in' ? filter.name : filter.source}: asks for ${Math.ceil(scratchBytes / 2 ** 20)} MiB of scratch per ${tileSize}×${tileSize} tile, over --filter-memory ${filterMemoryMb} MiB; lower --tile or raise --filter-memory`,
+    );
+  }
   const variant = strategy === 'shared' ? filter.shared! : filter.plain;
   const maxMemoryPages = Math.ceil((filterMemoryMb * 1024 * 1024) / PAGE);
   if (variant.memory === 'exported' && (variant.limits.maximum === undefined || variant.limits.maximum > maxMemoryPages)) {
@@ -151,6 +187,8 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
     filter, strategy, isolation, backend, redis: options.redis, workers, tileSize, maxPixels, maxMemoryPages,
+    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, bandRows: options.bandRows, bandTargetBytes: BAND_TARGET_BYTES,
+    bandsInFlight: BANDS_IN_FLIGHT, scratchBytes,
     imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,
   };
 }

@@ -3,20 +3,25 @@
  * threads stay up across runs (so a benchmark can warm up and repeat). Images flow
  * decode → pad → tiles → encode with several images in flight and no per-image
  * barrier: the pool's queue holds tiles of the next image while this one finishes,
- * and libvips decodes and encodes other images on its own threads meanwhile.
+ * and libvips decodes and encodes other images on its own threads meanwhile. What is in
+ * flight is bounded by bytes (`memoryMb`): each image takes its bytes before it is
+ * decoded, and images too big to hold whole stream through in bands.
  */
 import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
-import { decodeImage } from '../io/decode.js';
-import { prepareForEncode, encodeImage, LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
-import { createStrategyHost, type PreparedImage, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
-import { paddedLayout } from '../tiling/padded-image.js';
-import { planTiles, type Tile } from '../tiling/plan.js';
+import { readImageHeader } from '../io/decode.js';
+import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
+import { RunTemp } from '../io/run-temp.js';
+import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { filterLabel, type FilterModule } from '../filter/filter-module.js';
-import { withSharedMemory } from '../strategies/shared.js';
-import { resolveSessionConfig, type SessionOptions } from './session-config.js';
-import { addStages, emptyStages, type StageTimes } from './stages.js';
+import { runBands } from './band-loop.js';
+import { rowsFromMemory } from './band-sources.js';
+import { processStreamed, processWhole, type JobContext } from './image-jobs.js';
+import { planImage, type ImagePlan } from './image-plan.js';
+import { MemoryBudget } from './memory-budget.js';
+import { resolveSessionConfig, type SessionConfig, type SessionOptions } from './session-config.js';
+import { emptyStages, type StageTimes } from './stages.js';
 
 export type { SessionOptions } from './session-config.js';
 
@@ -33,6 +38,8 @@ export interface ImageResult {
   tiles?: number;
   /** Why the image failed (names the file, and the tile and filter when a tile failed). */
   error?: string;
+  /** The image went through in bands of this many rows (it was too big to hold whole); absent when it was whole. */
+  bandRows?: number;
   ms: number;
 }
 
@@ -57,13 +64,15 @@ export interface RunSummary {
   elapsedMs: number;
   mpxPerS: number;
   stages: StageTimes;
+  /** The `--memory` budget and the most of it the run's pixels held at once, in MiB. */
+  memory: { budgetMb: number; peakMb: number };
   results: ImageResult[];
 }
 
 /** Options of one run inside a session. */
 export interface RunOptions {
   onImage?: (event: ImageEvent) => void;
-  /** Called with every finished image's RGBA before it is encoded (for verification). */
+  /** Called with every finished image's RGBA before it is encoded (for verification); not called for images streamed in bands, which are never whole. */
   onPixels?: (input: string, rgba: Uint8Array, width: number, height: number) => void;
 }
 
@@ -78,13 +87,18 @@ export class Session {
   readonly maxPixels: number;
   /** Images in flight at once. */
   readonly imagesInFlight: number;
+  /** Bound on the pixel bytes in flight, shared by every run of the session. */
+  readonly budget: MemoryBudget;
   private readonly host: StrategyHost;
   private readonly executor: TileExecutor;
   private readonly paramValues: Record<string, number>;
+  private readonly config: SessionConfig;
+  private readonly jobs: JobContext;
   private nextGroup = 0;
 
   constructor(options: SessionOptions) {
     const config = resolveSessionConfig(options);
+    this.config = config;
     const { variant, maxMemoryPages, isolation, backend, tileTimeoutMs, threadStart } = config;
     this.filter = config.filter;
     this.strategy = config.strategy;
@@ -104,10 +118,34 @@ export class Session {
       params: this.params,
       halo: this.halo,
     };
-    if (this.strategy === 'shared') withSharedMemory(init);
+    // Every image's memory holds a scratch slot per thread that may run its tiles at once: the pool's, and this one.
+    if (this.strategy === 'shared') Object.assign(init, { scratchBytes: config.scratchBytes, lanes: this.workers + 1 });
     if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
     this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, threadStart, backend, redis: options.redis, filter: this.filter });
+    this.budget = new MemoryBudget(config.memoryBytes);
+    this.jobs = {
+      host: this.host,
+      executor: this.executor,
+      tileSize: this.tileSize,
+      filterLabel: filterLabel(this.filter),
+      nextGroup: () => this.nextGroup++,
+      halo: this.halo,
+      maxPixels: this.maxPixels,
+      budget: this.budget,
+    };
+  }
+
+  /** How an image of width×height goes through this session. */
+  planFor(width: number, height: number, label: string, streamAbovePixels = this.config.streamAbovePixels): ImagePlan {
+    const c = this.config;
+    return planImage(
+      {
+        width, height, halo: this.halo, tileSize: this.tileSize, budgetBytes: c.memoryBytes, streamAbovePixels,
+        bandTargetBytes: c.bandTargetBytes, bandsInFlight: c.bandsInFlight, bandRows: c.bandRows,
+      },
+      label,
+    );
   }
 
   /** Processes `files` into `outDir` (which must exist), never throwing for a bad image. */
@@ -119,19 +157,24 @@ export class Session {
     let next = 0;
     let done = 0;
     const lanes = Math.min(files.length, this.imagesInFlight);
+    const temp = new RunTemp();
     const lane = async () => {
       while (next < files.length) {
         const i = next++;
-        results[i] = await this.processOne(files[i], outDir, stages, options);
+        results[i] = await this.processOne(files[i], outDir, stages, options, temp);
         done++;
         options.onImage?.({ result: results[i], done, total: files.length });
       }
     };
-    const running = Promise.all(Array.from({ length: lanes }, lane));
-    // The lanes have issued their first decodes (libvips works on its own threads):
-    // start the filter threads now, beside the decodes rather than before them.
-    this.executor.start?.();
-    await running;
+    try {
+      const running = Promise.all(Array.from({ length: lanes }, lane));
+      // The lanes have issued their first decodes (libvips works on its own threads):
+      // start the filter threads now, beside the decodes rather than before them.
+      this.executor.start?.();
+      await running;
+    } finally {
+      await temp.remove();
+    }
     const elapsedMs = performance.now() - started;
     const ok = results.filter((r) => !r.error);
     const megapixels = ok.reduce((s, r) => s + (r.width! * r.height!) / 1e6, 0);
@@ -148,63 +191,42 @@ export class Session {
       elapsedMs,
       mpxPerS: megapixels / (elapsedMs / 1000),
       stages,
+      memory: { budgetMb: this.budget.totalBytes / 2 ** 20, peakMb: this.budget.peakBytes / 2 ** 20 },
       results,
     };
   }
 
-  private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions): Promise<ImageResult> {
+  private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions, temp: RunTemp): Promise<ImageResult> {
     const t0 = performance.now();
     try {
-      const image = await decodeImage(file, this.maxPixels);
-      const t1 = performance.now();
-      stages.decodeMs += t1 - t0;
-      const prepared = this.host.prepare(image.data, paddedLayout(image.width, image.height, this.halo));
-      stages.splitMs += performance.now() - t1;
-      try {
-        const tiles = await this.filterPrepared(prepared, file, stages);
-        const t2 = performance.now();
-        const rgba = this.host.output(prepared);
-        options.onPixels?.(file, rgba, image.width, image.height);
-        const out = join(outDir, basename(file));
-        const encodable = prepareForEncode(rgba, image.hasAlpha);
-        await encodeImage(encodable, image.width, image.height, image.format, out);
-        const outLayout = encodable.layout;
-        stages.encodeMs += performance.now() - t2;
-        return {
-          input: file,
-          output: out,
-          width: image.width,
-          height: image.height,
-          layout: outLayout,
-          channels: LAYOUT_CHANNELS[outLayout],
-          tiles,
-          ms: performance.now() - t0,
-        };
-      } finally {
-        this.host.release(prepared);
-      }
+      const header = await readImageHeader(file, this.maxPixels);
+      const plan = this.planFor(header.width, header.height, file);
+      const out = join(outDir, basename(file));
+      const { layout, tiles } =
+        plan.mode === 'whole'
+          ? await processWhole(this.jobs, file, header, plan, out, stages, options.onPixels)
+          : await processStreamed(this.jobs, file, header, plan, out, stages, temp);
+      return {
+        input: file,
+        output: out,
+        width: header.width,
+        height: header.height,
+        layout,
+        channels: LAYOUT_CHANNELS[layout],
+        tiles,
+        bandRows: plan.mode === 'bands' ? plan.bandRows : undefined,
+        ms: performance.now() - t0,
+      };
     } catch (err) {
       return { input: file, error: errorMessage(err), ms: performance.now() - t0 };
     }
   }
 
-  /** Runs every tile of a prepared image; returns the tile count. Waits for all tiles even when one fails, so no thread still writes into the image's memory when it is released. */
-  private async filterPrepared(prepared: PreparedImage, label: string, stages: StageTimes): Promise<number> {
-    const { width, height } = prepared.layout;
-    const plan = planTiles(width, height, this.tileSize);
-    const group = this.nextGroup++;
-    const settled = await Promise.allSettled(plan.tiles.map((tile) => this.executor.run({ ...this.host.task(prepared, tile), group })));
-    for (let i = 0; i < settled.length; i++) {
-      const s = settled[i];
-      if (s.status === 'rejected') throw this.tileError(label, plan.tiles[i], s.reason);
-      addStages(stages, s.value);
-    }
-    return plan.tiles.length;
-  }
-
   /**
    * Filters raw RGBA8 pixels (rows packed) and returns a new buffer with the result:
    * the same tiles, strategy and threads as a file run, without decoding or encoding.
+   * A large image goes through in bands, so padding one band, filtering another and
+   * copying out a third overlap.
    * @param label names the image in errors
    * @throws TesseraError FilterTrap naming the tile
    */
@@ -213,22 +235,17 @@ export class Session {
       throw new TesseraError(ErrorCode.Usage, `expected ${width * height * 4} bytes of RGBA for ${width}×${height}, got ${rgba.length}`);
     }
     await this.executor.ready?.();
-    const prepared = this.host.prepare(rgba, paddedLayout(width, height, this.halo));
-    try {
-      await this.filterPrepared(prepared, label, emptyStages());
-      return this.host.output(prepared).slice();
-    } finally {
-      this.host.release(prepared);
-    }
-  }
-
-  private tileError(file: string, tile: Tile, reason: unknown): TesseraError {
-    const what = filterLabel(this.filter);
-    return new TesseraError(
-      ErrorCode.FilterTrap,
-      `${file}: filter ${what} failed on tile ${tile.index} (x=${tile.x} y=${tile.y} ${tile.width}×${tile.height}): ${errorMessage(reason)}`,
-      { cause: reason },
+    const plan = this.planFor(width, height, label, 0);
+    if (plan.mode !== 'bands') throw new Error('unreachable: pixels in memory always go through in bands');
+    const out = new Uint8Array(width * height * 4);
+    await runBands(
+      this.jobs,
+      { width, height, halo: this.halo, bandRows: plan.bandRows, depth: plan.depth, budget: this.budget, bandBytes: plan.bandBytes, label },
+      rowsFromMemory(rgba, width),
+      (band, rows) => out.set(rows, band.y0 * width * 4),
+      emptyStages(),
     );
+    return out;
   }
 
   /** Stops the worker threads. */

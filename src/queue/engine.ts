@@ -1,12 +1,13 @@
 /**
  * Worker side of a tile job: the fetched tile bytes are placed where the existing
- * strategy runners read them — a SharedArrayBuffer for `copy`, a region of a shared
- * `WebAssembly.Memory` for `shared` — and run on a worker-thread pool (ThreadExecutor),
+ * strategy runners read them — a SharedArrayBuffer for `copy`, a shared
+ * `WebAssembly.Memory` of the tile's own for `shared` — and run on a worker-thread pool (ThreadExecutor),
  * never on the event loop that renews the jobs' locks.
  */
-import { align16, copyRows } from '../tiling/rows.js';
+import { copyRows } from '../tiling/rows.js';
+import { paddedLayout } from '../tiling/padded-image.js';
 import { ThreadExecutor } from '../executors/threads.js';
-import { SharedArena, withSharedMemory } from '../strategies/shared.js';
+import { SharedHost } from '../strategies/shared.js';
 import type { RunnerInit, ThreadStrategy, TileTask } from '../strategies/types.js';
 import type { FilterModule } from '../filter/filter-module.js';
 import { resultBytes, sourceBytes, type TileJobData } from './protocol.js';
@@ -23,7 +24,7 @@ export class TileEngine {
   readonly strategy: ThreadStrategy;
   private readonly executor: ThreadExecutor;
   private readonly init: RunnerInit;
-  private readonly arena?: SharedArena;
+  private readonly sharedHost?: SharedHost;
   /** Reusable SharedArrayBuffers by size: allocating two per tile cost more CPU (and GC) than the tile. */
   private readonly buffers = new Map<number, SharedArrayBuffer[]>();
   /** Tiles running or waiting on this engine. */
@@ -43,10 +44,8 @@ export class TileEngine {
       params: data.params,
       halo: data.halo,
     };
-    if (this.strategy === 'shared') {
-      const { sharedMemory, sharedGrowth } = withSharedMemory(this.init);
-      this.arena = new SharedArena(sharedMemory, sharedGrowth);
-    }
+    // No scratch lanes: each tile's memory is its own, and its runner grows it for the scratch.
+    if (this.strategy === 'shared') this.sharedHost = new SharedHost(this.init);
     this.executor = new ThreadExecutor(this.init, threads, data.tileTimeoutMs);
   }
 
@@ -94,24 +93,17 @@ export class TileEngine {
         };
         return { result: Buffer.from(dst), filterMs: t.filterMs, release };
       }
-      // shared: rows laid out 16-aligned in a region of the shared memory, like a padded image.
-      const stride = align16(rowBytes);
-      const rows = height + 2 * halo;
-      const srcSize = align16(stride * rows);
-      const base = this.arena!.allocate(srcSize + outBytes);
+      // shared: the tile is a one-tile image in a memory of its own, laid out like a padded image.
+      const host = this.sharedHost!;
+      const layout = paddedLayout(width, height, halo);
+      const image = host.prepare(layout);
       try {
-        const mem = new Uint8Array(this.init.sharedMemory!.buffer);
-        copyRows(src, 0, rowBytes, mem, base, stride, rowBytes, rows);
-        const task: TileTask = {
-          width, height,
-          srcOffset: base + halo * stride + halo * 4, srcStride: stride,
-          dstOffset: base + srcSize, dstStride: width * 4,
-        };
-        const t = await this.executor.run(task);
-        // Buffer.from(view) copies: the region is reused as soon as it is released.
-        return { result: Buffer.from(new Uint8Array(this.init.sharedMemory!.buffer, base + srcSize, outBytes)), filterMs: t.filterMs, release: () => {} };
+        copyRows(src, 0, rowBytes, image.source, 0, layout.stride, rowBytes, height + 2 * halo);
+        const t = await this.executor.run(host.task(image, { index: 0, x: 0, y: 0, width, height }));
+        // Buffer.from(view) copies: the memory is dropped as soon as it is released.
+        return { result: Buffer.from(host.output(image)), filterMs: t.filterMs, release: () => {} };
       } finally {
-        this.arena!.release(base);
+        host.release(image);
       }
     } finally {
       this.busy--;

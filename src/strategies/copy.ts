@@ -7,7 +7,6 @@
 import { HOST_BASE, PAGE } from '../filter/abi.js';
 import { createFilterMemory, instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
 import type { PaddedLayout } from '../tiling/padded-image.js';
-import { writePadded } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
@@ -34,11 +33,12 @@ export class CopyHost implements StrategyHost {
     return this.init;
   }
 
-  prepare(rgba: Uint8Array, layout: PaddedLayout): PreparedImage {
-    const src = new SharedArrayBuffer(layout.byteLength);
-    writePadded(rgba, layout, new Uint8Array(src), 0);
-    const dst = new SharedArrayBuffer(layout.width * layout.height * 4);
-    return { layout, srcBase: 0, dstBase: 0, src, dst };
+  prepare(layout: PaddedLayout, reuse?: PreparedImage): PreparedImage {
+    const dstBytes = layout.width * layout.height * 4;
+    const fits = reuse?.src && reuse.dst && reuse.src.byteLength >= layout.byteLength && reuse.dst.byteLength >= dstBytes;
+    const src = fits ? reuse.src! : new SharedArrayBuffer(layout.byteLength);
+    const dst = fits ? reuse.dst! : new SharedArrayBuffer(dstBytes);
+    return { layout, source: new Uint8Array(src, 0, layout.byteLength), srcBase: 0, dstBase: 0, src, dst };
   }
 
   task(image: PreparedImage, tile: Tile): TileTask {
@@ -56,7 +56,7 @@ export class CopyHost implements StrategyHost {
   }
 
   output(image: PreparedImage): Uint8Array {
-    return new Uint8Array(image.dst!);
+    return new Uint8Array(image.dst!, 0, image.layout.width * image.layout.height * 4);
   }
 
   release(): void {}

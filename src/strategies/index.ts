@@ -3,7 +3,7 @@ import type { StrategyHost } from './host.js';
 import { SharedHost } from './shared.js';
 import type { RunnerInit } from './types.js';
 
-export type { PreparedImage, StrategyHost } from './host.js';
+export { prepareFrom, type PreparedImage, type StrategyHost } from './host.js';
 export * from './types.js';
 
 /** The main-thread half of the strategy named in `init` (`disk` and `pipe` place pixels as `copy` does). */

@@ -1,106 +1,68 @@
 /**
- * `shared` — the rung above the reference: decoded images live in one shared
- * `WebAssembly.Memory`; every worker instantiates the filter against it; a tile is an
- * offset and a stride. No pixel moves between the padding copy after decode and the
- * encoder, which reads the output straight from the shared memory.
+ * `shared` — the rung above the reference: each image (or band of a big image) is
+ * decoded into a shared `WebAssembly.Memory` of its own; every worker instantiates the
+ * filter against that memory (~25 µs) and a tile is an offset and a stride. No pixel
+ * moves between the padding copy after decode and the encoder, which reads the output
+ * straight from the memory.
+ *
+ * One memory per image, created for it and dropped when it is encoded: a filter sees
+ * only the pixels of the image it filters, and there is no arena to fragment. Layout of
+ * an image's memory: the filter's own initial pages (its data, its stack), the padded
+ * source, the output, then one scratch slot per lane (a thread that may run one of the
+ * image's tiles at the same time as the others).
  */
-import { PAGE } from '../filter/abi.js';
-import { createFilterMemory, instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
-import { writePadded, type PaddedLayout } from '../tiling/padded-image.js';
+import { HOST_BASE, PAGE } from '../filter/abi.js';
+import { instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
+import type { PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
 import { align16 } from '../tiling/rows.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
-
-/**
- * Grows the shared memory on the host's behalf, counting the pages first (slot 1 of
- * `growth`; slot 0 holds the initial size) so that filters' own growth can be told apart.
- * @returns the old size in pages, like `memory.grow`
- */
-export function hostGrow(memory: WebAssembly.Memory, pages: number, growth?: Int32Array): number {
-  if (growth) Atomics.add(growth, 1, pages);
-  try {
-    return memory.grow(pages);
-  } catch (err) {
-    if (growth) Atomics.sub(growth, 1, pages);
-    throw err;
-  }
-}
-
-/**
- * Hands out regions of a shared memory. Regions come from `memory.grow`, which returns
- * the old size atomically, so the main thread and every worker (growing for its own
- * scratch) get disjoint regions without further coordination; freed regions are reused.
- */
-export class SharedArena {
-  private free: Array<{ offset: number; size: number }> = [];
-  private sizes = new Map<number, number>();
-
-  constructor(
-    readonly memory: WebAssembly.Memory,
-    private readonly growth?: Int32Array,
-  ) {}
-
-  allocate(bytes: number): number {
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      if (this.free[i].size >= bytes && (best < 0 || this.free[i].size < this.free[best].size)) best = i;
-    }
-    if (best >= 0) {
-      const block = this.free.splice(best, 1)[0];
-      this.sizes.set(block.offset, block.size);
-      return block.offset;
-    }
-    const pages = Math.ceil(bytes / PAGE);
-    let old: number;
-    try {
-      old = hostGrow(this.memory, pages, this.growth);
-    } catch {
-      throw new RangeError(`shared image memory is full: cannot grow by ${pages} pages past ${this.memory.buffer.byteLength / PAGE} pages`);
-    }
-    this.sizes.set(old * PAGE, pages * PAGE);
-    return old * PAGE;
-  }
-
-  release(offset: number): void {
-    const size = this.sizes.get(offset);
-    if (size === undefined) return;
-    this.sizes.delete(offset);
-    this.free.push({ offset, size });
-  }
-}
-
-/**
- * Gives a `shared` runner init its image memory and the growth ledger every thread reads
- * ([initial pages, pages the host grew]) to tell a filter's own growth from the host's.
- */
-export function withSharedMemory(init: RunnerInit): RunnerInit & { sharedMemory: WebAssembly.Memory; sharedGrowth: Int32Array } {
-  const sharedMemory = createFilterMemory(init.variant);
-  const sharedGrowth = new Int32Array(new SharedArrayBuffer(8));
-  sharedGrowth[0] = sharedMemory.buffer.byteLength / PAGE;
-  return Object.assign(init, { sharedMemory, sharedGrowth });
-}
+/** wasm32's 4 GiB, in pages. */
+const MAX_PAGES = 65536;
 
 /** Host side of `shared`. */
 export class SharedHost implements StrategyHost {
   readonly name = 'shared' as const;
-  private readonly arena: SharedArena;
+  private nextRegion = 0;
 
-  constructor(private readonly init: RunnerInit) {
-    this.arena = new SharedArena(init.sharedMemory!, init.sharedGrowth);
-  }
+  constructor(private readonly init: RunnerInit) {}
 
   runnerInit(): RunnerInit {
     return this.init;
   }
 
-  prepare(rgba: Uint8Array, layout: PaddedLayout): PreparedImage {
-    const dstBytes = layout.width * layout.height * 4;
-    const base = this.arena.allocate(align16(layout.byteLength) + dstBytes);
-    writePadded(rgba, layout, new Uint8Array(this.init.sharedMemory!.buffer), base);
-    return { layout, srcBase: base, dstBase: base + align16(layout.byteLength) };
+  prepare(layout: PaddedLayout, reuse?: PreparedImage): PreparedImage {
+    const { variant, maxMemoryPages, scratchBytes = 0, lanes = 0 } = this.init;
+    const srcBase = Math.max(variant.limits.initial * PAGE, HOST_BASE);
+    const dstBase = align16(srcBase + layout.byteLength);
+    const scratchBase = align16(dstBase + layout.width * layout.height * 4);
+    const end = scratchBase + lanes * align16(scratchBytes);
+    const hostPages = Math.max(1, Math.ceil(end / PAGE));
+    if (reuse?.memory && reuse.hostPages !== undefined && hostPages <= reuse.hostPages) {
+      // Same image, same memory, same region id: the threads keep their instances too.
+      const memory = reuse.memory;
+      reuse.memory = undefined;
+      return { ...reuse, layout, source: new Uint8Array(memory.buffer, srcBase, layout.byteLength), srcBase, dstBase, memory, scratchBase: lanes > 0 ? scratchBase : undefined };
+    }
+    const maximum = Math.min(hostPages + maxMemoryPages, variant.limits.maximum ?? MAX_PAGES, MAX_PAGES);
+    if (hostPages > maximum) {
+      const cap = variant.limits.maximum !== undefined && variant.limits.maximum < MAX_PAGES ? `the ${(variant.limits.maximum * PAGE) / 2 ** 20} MiB the filter's module allows` : 'what a wasm32 memory holds (4 GiB)';
+      throw new RangeError(`${layout.width}×${layout.height} pixels need ${Math.ceil(end / 2 ** 20)} MiB of filter memory, more than ${cap}`);
+    }
+    const memory = new WebAssembly.Memory({ initial: hostPages, maximum, shared: true });
+    return {
+      layout,
+      source: new Uint8Array(memory.buffer, srcBase, layout.byteLength),
+      srcBase,
+      dstBase,
+      memory,
+      region: this.nextRegion++,
+      scratchBase: lanes > 0 ? scratchBase : undefined,
+      hostPages,
+    };
   }
 
   task(image: PreparedImage, tile: Tile): TileTask {
@@ -112,59 +74,71 @@ export class SharedHost implements StrategyHost {
       srcStride: layout.stride,
       dstOffset: image.dstBase + (tile.y * layout.width + tile.x) * 4,
       dstStride: layout.width * 4,
+      memory: image.memory,
+      region: image.region,
+      scratchBase: image.scratchBase,
+      hostPages: image.hostPages,
     };
   }
 
   output(image: PreparedImage): Uint8Array {
-    return new Uint8Array(this.init.sharedMemory!.buffer, image.dstBase, image.layout.width * image.layout.height * 4);
+    return new Uint8Array(image.memory!.buffer, image.dstBase, image.layout.width * image.layout.height * 4);
   }
 
   release(image: PreparedImage): void {
-    this.arena.release(image.srcBase);
+    // Dropped, not reused: the next image gets a memory no filter has seen.
+    image.memory = undefined;
   }
 
   async close(): Promise<void> {}
 }
 
-/** Thread side of `shared`: an instance bound to the shared memory, with scratch grown for this thread alone. */
+/**
+ * Thread side of `shared`: an instance bound to the memory of the image whose tiles it
+ * runs, rebuilt when tiles of another image arrive, so it never holds an instance
+ * bound to two images. The memory's maximum allows the filter `--filter-memory` more
+ * than the host made it with: a filter growing its memory hits the cap as under `copy`.
+ */
 export class SharedTileRunner implements TileRunner {
-  private readonly instance: FilterInstance;
-  private scratch = 0;
-  private scratchBytes = 0;
+  private instance: FilterInstance | undefined;
+  private region = -1;
 
-  constructor(private readonly init: RunnerInit) {
-    this.instance = instantiateFilter(init.variant, init.sharedMemory);
+  constructor(private readonly init: RunnerInit) {}
+
+  /** Instantiates the filter against `task`'s image memory, unless this runner's instance is bound to it already. */
+  bind(task: TileTask): FilterInstance {
+    if (!task.memory || task.region === undefined) throw new Error('a shared tile arrived without its image memory');
+    if (task.region !== this.region || !this.instance) {
+      this.instance = undefined; // the old image's memory is let go before the new instance is made
+      this.instance = instantiateFilter(this.init.variant, task.memory);
+      this.region = task.region;
+    }
+    return this.instance;
   }
 
-  run(task: TileTask): TileTimings {
+  run(task: TileTask, lane = 0): TileTimings {
     const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = this.init.params;
-    const { exports, memory } = this.instance;
+    const { exports, memory } = this.bind(task);
     const need = exports.scratch_size(task.width, task.height, p0, p1, p2, p3);
-    if (need > this.scratchBytes) {
+    let scratch: number;
+    if (task.scratchBase === undefined) {
+      // A memory made for this one tile (a queue job): its scratch is grown here, from the filter's allowance.
       const pages = Math.ceil(need / PAGE);
-      this.scratch = hostGrow(memory, pages, this.init.sharedGrowth) * PAGE;
-      this.scratchBytes = pages * PAGE;
+      try {
+        scratch = pages > 0 ? memory.grow(pages) * PAGE : 0;
+      } catch {
+        throw new Error(`the tile needs ${Math.ceil(need / 2 ** 20)} MiB of scratch, over the cap of ${(this.init.maxMemoryPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
+      }
+    } else {
+      const slotBytes = align16(this.init.scratchBytes ?? 0);
+      if (need > slotBytes) {
+        throw new Error(`scratch_size(${task.width}, ${task.height}) = ${need} bytes, more than the ${slotBytes} it returned for a full tile`);
+      }
+      scratch = task.scratchBase + lane * slotBytes;
     }
     const t0 = performance.now();
-    callFilter(() => exports.filter(task.srcOffset, task.srcStride, task.dstOffset, task.dstStride, task.width, task.height, this.scratch, p0, p1, p2, p3));
+    callFilter(() => exports.filter(task.srcOffset, task.srcStride, task.dstOffset, task.dstStride, task.width, task.height, scratch, p0, p1, p2, p3));
     const filterMs = performance.now() - t0;
-    this.checkGrowth();
     return { splitMs: 0, filterMs, assembleMs: 0 };
-  }
-
-  /**
-   * A filter may grow the shared memory itself (nothing in WebAssembly forbids it), taking
-   * room from every image in flight. Growth the host did not account for is the filter's;
-   * past the cap the tile fails. The host counts its pages before growing, so a concurrent
-   * host grow never shows up here as the filter's.
-   */
-  private checkGrowth(): void {
-    const { sharedGrowth, maxMemoryPages } = this.init;
-    if (!sharedGrowth) return;
-    const pages = this.instance.memory.buffer.byteLength / PAGE;
-    const filterPages = pages - Atomics.load(sharedGrowth, 0) - Atomics.load(sharedGrowth, 1);
-    if (filterPages > maxMemoryPages) {
-      throw new Error(`the filter grew the shared memory by ${Math.round((filterPages * PAGE) / 2 ** 20)} MiB, over the cap of ${(maxMemoryPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
-    }
   }
 }

@@ -38,13 +38,13 @@ export interface RunnerInit {
   filterName: string;
   /** The compiled filter (the `shared` variant for `shared`, the plain one for `copy`). */
   variant: FilterVariant;
-  /** The image memory of the `shared` strategy. */
-  sharedMemory?: WebAssembly.Memory;
   /**
-   * `shared` only: [initial pages, pages the host grew], shared by every thread, to tell
-   * a filter's own growth of the shared memory from the host's.
+   * `shared` only: bytes of filter scratch one tile needs (`scratch_size` of a full
+   * tile), and how many tiles of one image may run at once (threads, plus the calling
+   * thread): each image's memory holds that many scratch slots.
    */
-  sharedGrowth?: Int32Array;
+  scratchBytes?: number;
+  lanes?: number;
   /** Path of the WASI command form (`pipe`, `disk`). */
   commandPath?: string;
   /** `copy` only. @defaultValue 'pooled' */
@@ -71,9 +71,27 @@ export interface TileTask {
   dst?: SharedArrayBuffer;
   dstOffset: number;
   dstStride: number;
+  /** `shared`: the memory of the image (or band) this tile belongs to, which holds its source, output and scratch. */
+  memory?: WebAssembly.Memory;
+  /** `shared`: identifies that memory, so a thread instantiates the filter against it once, not per tile. */
+  region?: number;
+  /** `shared`: byte offset of the memory's scratch slots (one per lane, `RunnerInit.scratchBytes` each). */
+  scratchBase?: number;
+  /** `shared`: pages the host made the memory with. */
+  hostPages?: number;
 }
 
 /** Runs tiles on the current thread. */
 export interface TileRunner {
-  run(task: TileTask): TileTimings;
+  /**
+   * Runs one tile.
+   * @param lane which of the image's scratch slots this thread uses (`shared`): each
+   * concurrently running thread has its own, 0 ≤ lane < `RunnerInit.lanes`
+   */
+  run(task: TileTask, lane?: number): TileTimings;
+  /**
+   * Optional: gets ready for `task`'s image (instantiates the filter against its memory),
+   * so that a slow start function is not counted against the tiles' deadline.
+   */
+  bind?(task: TileTask): void;
 }

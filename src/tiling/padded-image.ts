@@ -28,6 +28,48 @@ export function pixelOffset(layout: PaddedLayout, x: number, y: number): number 
 }
 
 /**
+ * Copies `count` tightly packed RGBA8 rows into the interior of padded rows `at`..`at+count-1`
+ * (halo columns untouched; {@link completePadding} fills them).
+ */
+export function writeInteriorRows(rows: Uint8Array, layout: PaddedLayout, target: Uint8Array, base: number, at: number, count: number): void {
+  const rowBytes = layout.width * 4;
+  if (rows.length < rowBytes * count) throw new RangeError(`expected ${rowBytes * count} bytes of RGBA, got ${rows.length}`);
+  const first = base + at * layout.stride + layout.halo * 4;
+  if (layout.stride === rowBytes) {
+    target.set(rows.subarray(0, rowBytes * count), first);
+    return;
+  }
+  for (let y = 0; y < count; y++) target.set(rows.subarray(y * rowBytes, (y + 1) * rowBytes), first + y * layout.stride);
+}
+
+/**
+ * Completes a padded buffer whose padded rows `first`..`first+count-1` hold interior
+ * pixels: replicates each of those rows' edge pixels into its left and right halo, then
+ * row `first` into every row above it and the last row into every row below it
+ * (clamp-to-edge). A band's rows above and below that are real image rows are written
+ * by the caller and included in `first`..`first+count-1`.
+ * @param base byte offset of the padded buffer inside `target`; must be a multiple of 4
+ */
+export function completePadding(layout: PaddedLayout, target: Uint8Array, base: number, first: number, count: number): void {
+  const { width, halo, stride } = layout;
+  if (halo === 0) return;
+  if ((target.byteOffset + base) % 4 !== 0) throw new RangeError('padded buffer must be 4-byte aligned');
+  const words = new Uint32Array(target.buffer, target.byteOffset + base, layout.byteLength / 4);
+  const strideWords = stride / 4;
+  for (let r = first; r < first + count; r++) {
+    const w = r * strideWords;
+    words.fill(words[w + halo], w, w + halo);
+    words.fill(words[w + halo + width - 1], w + halo + width, w + 2 * halo + width);
+  }
+  const paddedRowBytes = (width + 2 * halo) * 4;
+  const top = base + first * stride;
+  for (let r = 0; r < first; r++) target.copyWithin(base + r * stride, top, top + paddedRowBytes);
+  const last = base + (first + count - 1) * stride;
+  const rowsTotal = layout.byteLength / stride;
+  for (let r = first + count; r < rowsTotal; r++) target.copyWithin(base + r * stride, last, last + paddedRowBytes);
+}
+
+/**
  * Copies tightly packed RGBA8 pixels into `target` at byte offset `base` with the
  * padded layout, replicating border pixels into the halo.
  * @param rgba width·height·4 bytes, rows packed
@@ -35,36 +77,7 @@ export function pixelOffset(layout: PaddedLayout, x: number, y: number): number 
  * @param base byte offset of the padded buffer inside `target`; must be a multiple of 4
  */
 export function writePadded(rgba: Uint8Array, layout: PaddedLayout, target: Uint8Array, base: number): void {
-  const { width, height, halo, stride } = layout;
-  const rowBytes = width * 4;
-  if (rgba.length < rowBytes * height) throw new RangeError(`expected ${rowBytes * height} bytes of RGBA, got ${rgba.length}`);
   if ((target.byteOffset + base) % 4 !== 0) throw new RangeError('padded buffer must be 4-byte aligned');
-  if (halo === 0 && stride === rowBytes) {
-    // Rows are contiguous on both sides: one copy.
-    target.set(rgba.subarray(0, rowBytes * height), base);
-    return;
-  }
-  const words = new Uint32Array(target.buffer, target.byteOffset + base, layout.byteLength / 4);
-  const src32 = rgba.byteOffset % 4 === 0 ? new Uint32Array(rgba.buffer, rgba.byteOffset, width * height) : undefined;
-  const strideWords = stride / 4;
-  for (let y = 0; y < height; y++) {
-    const rowStart = base + (y + halo) * stride + halo * 4;
-    target.set(rgba.subarray(y * rowBytes, (y + 1) * rowBytes), rowStart);
-    if (halo > 0) {
-      const w = (y + halo) * strideWords;
-      const first = src32 ? src32[y * width] : new DataView(rgba.buffer, rgba.byteOffset + y * rowBytes, 4).getUint32(0, true);
-      const last = src32
-        ? src32[y * width + width - 1]
-        : new DataView(rgba.buffer, rgba.byteOffset + y * rowBytes + (width - 1) * 4, 4).getUint32(0, true);
-      words.fill(first, w, w + halo);
-      words.fill(last, w + halo + width, w + 2 * halo + width);
-    }
-  }
-  const paddedRowBytes = (width + 2 * halo) * 4;
-  for (let i = 0; i < halo; i++) {
-    target.copyWithin(base + i * stride, base + halo * stride, base + halo * stride + paddedRowBytes);
-    const below = base + (halo + height + i) * stride;
-    const lastRow = base + (halo + height - 1) * stride;
-    target.copyWithin(below, lastRow, lastRow + paddedRowBytes);
-  }
+  writeInteriorRows(rgba, layout, target, base, layout.halo, layout.height);
+  completePadding(layout, target, base, layout.halo, layout.height);
 }
