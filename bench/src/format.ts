@@ -60,6 +60,11 @@ export function formatBytes(b: number): string {
   return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
 }
 
+/** An image size in megapixels: whole from 10 Mpx, two significant digits below — 144 Mpx, 1 Mpx, 0.36 Mpx. */
+export function formatMpx(mpx: number): string {
+  return `${mpx >= 10 ? Math.round(mpx) : Number(mpx.toPrecision(2))} Mpx`;
+}
+
 /** "1 worker", "2 workers". */
 export function countOf(n: number, noun: string): string {
   return `${n} ${noun}${n > 1 ? 's' : ''}`;

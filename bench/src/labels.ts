@@ -1,5 +1,6 @@
-/** The words bench.md and the HTML report share: filter labels, the two kinds of figure, the busy-machine warning. */
-import type { BenchReport, ProcessCell } from './types.js';
+/** The words bench.md and the HTML report share: filter labels, the two kinds of figure, the busy-machine warning, what the whole-process measurements are. */
+import { countOf } from './format.js';
+import type { BenchReport, BigCase, ProcessCell } from './types.js';
 
 /** A filter as the report names it: gaussian-blur carries its sigma. */
 export function filterLabel(bench: Pick<BenchReport, 'settings'>, filter: string): string {
@@ -12,8 +13,8 @@ export const IN_PROCESS = 'in-process (warm)';
 /** Figures of a command started as a fresh process each time, as a user starts it. */
 export const WHOLE_PROCESS = 'whole process, as a user runs it';
 
-/** A warning when the machine was busy during whole-process cells (their spread is then wide); '' when it was not. */
-export function busySentence(cells: readonly ProcessCell[], cpus: number): string {
+/** A warning when the machine was busy during whole-process runs (their spread is then wide); '' when it was not. */
+export function busySentence(cells: readonly Pick<ProcessCell, 'loadAverage'>[], cpus: number): string {
   const load = Math.max(...cells.map((c) => Math.max(c.loadAverage?.start ?? 0, c.loadAverage?.end ?? 0)));
   return load > cpus
     ? `The 1-minute load average reached ${load.toFixed(1)} on ${cpus} CPUs during these runs: other processes competed for the cores, so the spread is wide; the pair-by-pair ratios are the steadier figure.`
@@ -33,5 +34,18 @@ export function processDescription(cell: ProcessCell, tessera = cell.tessera.com
     `each a fresh child process, in turn (tessera, sharp, tessera, …) after ${cell.warmup} warm-up of each. ` +
     "Wall: spawn to exit. CPU: user + system time of the process and its children (sh's `times`, 10 ms ticks). Peak RSS sampled from /proc. " +
     "Ratios are the median (and range) of tessera / sharp taken pair by pair. Verified: tessera's outputs decode bit-identical to the TypeScript reference; sharp's exist as PNGs of the input's size with tessera's channel count."
+  );
+}
+
+/** What the big case measures, in Markdown-style inline text, for under its table in bench.md and the HTML report. */
+export function bigDescription(big: BigCase): string {
+  const head = big.sizes[big.sizes.length - 1];
+  return (
+    `One square image per size: ${big.source}. \`${head.tessera.command}\` against a sharp script (\`${head.sharp.command}\`: ` +
+    `\`sharp(file).blur(${big.sigma}).png(${JSON.stringify(big.sharpSettings.png)})\`, sharp.concurrency(${big.sharpSettings.concurrency})), each a fresh child process, in turn, ` +
+    `${big.warmup ? `after ${big.warmup} warm-up of each` : 'no warm-up'}; ${countOf(big.pairs, 'timed pair')} at the largest size (the headline), one at the others. ` +
+    "Wall: spawn to exit. CPU: user + system (sh's `times`). Peak RSS: the child's high-water mark sampled from /proc. Ratios are tessera / sharp, medians of the pairs. " +
+    `Checked on ${head.check.rows} rows across the middle, full width: tessera's output has the input's size and is bit-identical there to the TypeScript reference, ` +
+    `and within a mean |Δ| of ${head.check.tolerance} levels of sharp's (a different Gaussian); the column gives the largest mean |Δ| of the pairs.`
   );
 }

@@ -1,9 +1,9 @@
 /** Renders a benchmark report as the Markdown tables the README and bench.md show. */
-import { formatBytes, formatMs, formatRatio, markdownTable } from './format.js';
-import { busySentence, filterLabel, IN_PROCESS, processDescription, WHOLE_PROCESS } from './labels.js';
+import { formatBytes, formatMpx, formatMs, formatRatio, markdownTable } from './format.js';
+import { bigDescription, busySentence, filterLabel, IN_PROCESS, processDescription, WHOLE_PROCESS } from './labels.js';
 import { findResult, markdownRungLabel, REFERENCE_LADDER, RUNGS } from './ladder.js';
 import { formatMachine } from './machine.js';
-import type { BenchReport, BenchResult, ProcessCell, ProcessCommandResult, Spread } from './types.js';
+import type { BenchReport, BenchResult, BigCase, ProcessCell, ProcessCommandResult, Spread } from './types.js';
 
 const ms = (v: number) => formatMs(v, 'table');
 const ok = (verified: boolean) => (verified ? '✓' : '✗');
@@ -77,6 +77,36 @@ function processTable(cells: ProcessCell[]): string {
   return markdownTable(['input', 'command', 'runs', 'wall (median)', 'wall min–max', 'CPU user+sys (median)', 'CPU min–max', 'peak RSS MiB', 'output', 'verified'], rows);
 }
 
+/** The big case: per size, each command's wall, CPU and peak RSS, then tessera / sharp. */
+function bigTable(big: BigCase): string {
+  const rss = (r: ProcessCommandResult) => (r.peakRssMb === undefined ? '—' : r.peakRssMb.toFixed(0));
+  const x = (v: number | undefined) => (v === undefined ? '—' : formatRatio(v));
+  const rows = big.sizes.map((b) => {
+    const size = `${b.side}×${b.side} (${formatMpx(b.megapixels)})`;
+    const bold = (v: string) => (b.headline ? `**${v}**` : v);
+    return [
+      bold(size),
+      String(b.tessera.runs),
+      ms(b.tessera.wall.median),
+      ms(b.tessera.cpu.median),
+      rss(b.tessera),
+      ms(b.sharp.wall.median),
+      ms(b.sharp.cpu.median),
+      rss(b.sharp),
+      bold(x(b.wallRatio.median)),
+      bold(x(b.cpuRatio.median)),
+      bold(x(b.rssRatio)),
+      b.check.meanAbsDiff.toFixed(2),
+      ok(b.tessera.verified && b.sharp.verified),
+    ];
+  });
+  return markdownTable(
+    ['image', 'pairs', 'tessera wall', 'tessera CPU', 'tessera peak RSS MiB', 'sharp wall', 'sharp CPU', 'sharp peak RSS MiB', 'wall ratio', 'CPU ratio', 'peak RSS ratio', 'mean abs diff vs sharp', 'verified'],
+    rows,
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'center'],
+  );
+}
+
 function stagesTable(report: BenchReport, filter: string): string {
   const rows = report.results
     .filter((r) => r.filter === filter && r.stages)
@@ -92,6 +122,7 @@ export function unverifiedCells(report: BenchReport): string[] {
   return [
     ...report.results.filter((r: BenchResult) => !r.verified).map((r) => `${r.filter}/${r.strategy}×${r.workers}`),
     ...(report.processCells ?? []).flatMap((c) => [c.tessera, c.sharp].filter((r) => !r.verified).map((r) => `${c.filter}/whole process ${r.name} (${c.input})`)),
+    ...(report.big?.sizes ?? []).flatMap((b) => [b.tessera, b.sharp].filter((r) => !r.verified).map((r) => `${report.big!.filter}/big image ${r.name} (${b.side}×${b.side})`)),
   ];
 }
 
@@ -122,6 +153,10 @@ export function renderMarkdown(report: BenchReport): string {
       parts.push('', `## ${label}: tessera beside the peers — ${IN_PROCESS}`, '', peersTable(report, filter));
     }
     parts.push('', `## ${label}: where the time goes — ${IN_PROCESS}`, '', 'Busy time per stage in the median run, summed over images and threads (stages overlap, so they add up to more than the wall time).', '', stagesTable(report, filter));
+  }
+  if (report.big?.sizes.length) {
+    const busy = busySentence(report.big.sizes, report.machine.cpus);
+    parts.push('', `## ${filterLabel(report, 'gaussian-blur')}: one large image — ${WHOLE_PROCESS}`, '', bigDescription(report.big), '', bigTable(report.big), ...(busy ? ['', busy] : []));
   }
   if (report.kernels.length) {
     parts.push('', '## Kernels on one core', '', 'Each filter\'s WASM `filter` calls alone over every 256×256 tile (shared layout, nothing copied), one thread, beside a memcpy of the same pixels in the same run.', '',

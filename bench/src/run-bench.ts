@@ -23,10 +23,11 @@ import { BENCH_STRATEGIES, rungOf, type BenchStrategy } from './ladder.js';
 import { RssSampler } from './rss-sampler.js';
 import { allEqual, equalBytes, readOutputs } from './verify.js';
 import { median, medianIndex } from './stats.js';
-import type { BenchReport, BenchResult, ProcessCell } from './types.js';
+import type { BenchReport, BenchResult, BigCase, BigImageRun, ProcessCell } from './types.js';
 import { PROCESS_FILTERS, processCellSupports, processInputFolder, runProcessCell, type ProcessInput } from './process/process-cells.js';
 import { SHARP_SIGMA } from './peers/sharp-ops.js';
 import type { StageTimes } from 'tessera/internal/pipeline/stages';
+import { bigCaseSettings, runBigCase } from './big/run-big.js';
 import { perTileOverhead, startQueueCluster, tilesPerRun, type QueueCluster } from './cluster/queue-cluster.js';
 
 /** A cell whose first run takes longer than this is not repeated (it would blow the ~5 minute budget). */
@@ -69,8 +70,15 @@ export interface BenchOptions {
   queueWorkers?: number;
   /** Redis URL for the queue backend; default: a private redis-server on a free port. */
   redis?: string;
+  /**
+   * The big case (`big/run-big.ts`): one large generated image blurred by `tessera run` and by
+   * a sharp script as whole processes, at each of `sides` (the largest the headline, timed over
+   * `pairs` pairs); `false` for none. Run when `filters` has gaussian-blur.
+   * @defaultValue sides 1000, 4000, 8000, 12000; 3 pairs
+   */
+  big?: { sides?: readonly number[]; pairs?: number; warmup?: number } | false;
   /** Called when a cell starts and when it ends. */
-  onCell?: (event: { label: string; index: number; total: number; result?: BenchResult; process?: ProcessCell; skipped?: string }) => void;
+  onCell?: (event: { label: string; index: number; total: number; result?: BenchResult; process?: ProcessCell; big?: BigImageRun; skipped?: string }) => void;
 }
 
 interface Dataset {
@@ -358,6 +366,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const processRepeat = options.processRepeat ?? 5;
   if (settings.repeat < 1 || settings.warmup < 0) throw new TesseraError(ErrorCode.Usage, 'repeat must be ≥ 1 and warmup ≥ 0');
   if (!(Number.isInteger(processRepeat) && processRepeat >= 0)) throw new TesseraError(ErrorCode.Usage, 'processRepeat must be an integer ≥ 0');
+  // The big case compares tessera's gaussian-blur with sharp's; its settings are checked before the matrix runs for minutes.
+  const big = options.big === false || !filters.includes('gaussian-blur') ? undefined : bigCaseSettings(options.big ?? {});
   const data = await loadDataset(options.input, options.images);
   const kernels = await measureKernels(
     [...data.decoded.values()],
@@ -372,12 +382,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const queueWorkers = options.queueWorkers ?? 2;
   const processInputs = processRepeat > 0 ? processCellInputs(data, scratch) : [];
   const processFilters: string[] = processRepeat > 0 ? filters.filter((f) => processCellSupports(f, sigma)) : [];
+  const runBig = big !== undefined && processCellSupports('gaussian-blur', sigma);
   const total =
+    (runBig ? big.sides.length : 0) +
     (local ? filters.reduce((n, f) => n + strategiesFor(f).length, 0) * workerCounts.length : 0) +
     (backends.includes('queue') ? filters.length : 0) +
     peerNames.length * peerFilters.length * workerCounts.length +
     processFilters.length * processInputs.length;
   const processCells: ProcessCell[] = [];
+  if (big && !runBig) skipped.push({ strategy: 'gaussian-blur whole process, one big image', reason: `sharp's blur takes sigma ${SHARP_SIGMA.min}–${SHARP_SIGMA.max}, not ${sigma}` });
+  let bigCase: BigCase | undefined;
   for (const f of processRepeat > 0 ? filters : []) {
     if ((PROCESS_FILTERS as readonly string[]).includes(f) && !processFilters.includes(f)) {
       skipped.push({ strategy: `${f} whole process`, reason: `sharp's blur takes sigma ${SHARP_SIGMA.min}–${SHARP_SIGMA.max}, not ${sigma}` });
@@ -463,6 +477,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         options.onCell?.({ label, index, total, process: cell });
       }
     }
+    if (runBig) {
+      bigCase = await runBigCase({
+        ...big,
+        sigma,
+        scratch,
+        onStep: (label) => options.onCell?.({ label, index, total }),
+        onSize: (run) => options.onCell?.({ label: `big image ${run.side}×${run.side}`, index: ++index, total, big: run }),
+      });
+    }
   } finally {
     await cluster?.stop();
     rmSync(scratch, { recursive: true, force: true });
@@ -476,6 +499,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     settings: { filters, sigma, tileSize: settings.tileSize, repeat: settings.repeat, warmup: settings.warmup, png: ENCODE_OPTIONS.png, processRepeat },
     results,
     processCells,
+    ...(bigCase ? { big: bigCase } : {}),
     kernels,
     skipped,
   };

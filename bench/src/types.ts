@@ -94,6 +94,71 @@ export interface ProcessCell {
   loadAverage: { start: number; end: number };
 }
 
+/**
+ * One size of the big case: one generated image filtered by `tessera run` and by the sharp
+ * script (each a fresh child process, in turn), and both outputs checked on a band of rows.
+ */
+export interface BigImageRun {
+  /** Pixels per side of the square image. */
+  side: number;
+  megapixels: number;
+  /** Bytes of the input PNG. */
+  inputBytes: number;
+  /** The largest size: the headline, timed over the case's `pairs`; the others are timed once each, for the memory chart. */
+  headline: boolean;
+  /**
+   * tessera's `verified`: its output is a PNG of the input's width and height, its band is
+   * bit-identical to the TypeScript reference's, and it is within `check.tolerance` of
+   * sharp's in every pair. sharp's: a PNG of the input's size with tessera's channel count.
+   */
+  tessera: ProcessCommandResult;
+  sharp: ProcessCommandResult;
+  /** tessera / sharp wall time, pair by pair. */
+  wallRatio: Spread;
+  /** tessera / sharp CPU time (user + sys), pair by pair. */
+  cpuRatio: Spread;
+  /** tessera / sharp peak RSS (each the largest over its runs); absent where RSS cannot be sampled. */
+  rssRatio?: number;
+  /** The outputs compared on the rows `top` … `top + rows − 1`, full width, in every pair. */
+  check: {
+    top: number;
+    rows: number;
+    /** tessera's band bit-identical to the TypeScript reference on the input's band, in every run. */
+    referenceExact: boolean;
+    /** Largest over the pairs of the mean |Δ| between tessera's and sharp's band (levels, R G B). */
+    meanAbsDiff: number;
+    /** Largest |Δ| of any sample in any pair. */
+    maxAbsDiff: number;
+    /** The largest mean |Δ| allowed. */
+    tolerance: number;
+  };
+  /** The machine's 1-minute load average when this size started and ended. */
+  loadAverage: { start: number; end: number };
+}
+
+/**
+ * The big case: one large image (a mosaic of the synthetic set's pictures, generated once
+ * and cached), gaussian-blur as a whole process by `tessera run` and by a plain sharp
+ * script, at several sizes; the largest is the headline, the others chart peak memory
+ * against image size.
+ */
+export interface BigCase {
+  filter: 'gaussian-blur';
+  sigma: number;
+  /** How the image is made. */
+  source: string;
+  /** Seed of the synthetic set its pieces come from. */
+  seed: number;
+  /** Untimed runs of each command before the timed pairs, at every size. */
+  warmup: number;
+  /** Timed pairs at the headline size. */
+  pairs: number;
+  /** What the sharp script was told (tessera's own PNG options and worker count). */
+  sharpSettings: { sigma: number; png: object; concurrency: number };
+  /** Smallest first; the last is the headline. */
+  sizes: BigImageRun[];
+}
+
 /** bench.json */
 export interface BenchReport {
   tool: 'tessera';
@@ -115,6 +180,8 @@ export interface BenchReport {
   results: BenchResult[];
   /** Whole-process cells, as a user runs the command (absent from files written before they were measured). */
   processCells?: ProcessCell[];
+  /** The big case: one large image as a whole process, tessera beside sharp (absent when not run). */
+  big?: BigCase;
   /** Single-thread kernel throughput of every built-in filter beside memcpy. */
   kernels: KernelResult[];
   /** Peers that could not run here, with the reason. */

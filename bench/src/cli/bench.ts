@@ -9,11 +9,12 @@ import cliProgress from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import { runBench, type BenchOptions } from '../run-bench.js';
 import { BENCH_STRATEGIES, type BenchStrategy } from '../ladder.js';
-import { countOf, formatMs, formatRatio } from '../format.js';
+import { countOf, formatMpx, formatMs, formatRatio } from '../format.js';
 import { PEER_NAMES, type PeerName } from '../peers/index.js';
 import { renderMarkdown } from '../markdown.js';
 import { writeBenchReport } from '../write-report.js';
-import type { BenchReport, BenchResult, ProcessCell } from '../types.js';
+import type { BenchReport, BenchResult, BigImageRun, ProcessCell } from '../types.js';
+import { BIG_MAX_SIDE, checkBigSides, DEFAULT_BIG_PAIRS, DEFAULT_BIG_SIDES, QUICK_BIG_SIDES } from '../big/run-big.js';
 import { ErrorCode, TesseraError } from 'tessera/internal/errors';
 import { commaList, positiveInt } from 'tessera/internal/cli/parse';
 
@@ -33,6 +34,8 @@ interface BenchFlags {
   backends: string[];
   queueWorkers: number;
   redis?: string;
+  big: boolean;
+  bigSizes?: number[];
 }
 
 function cellLine(r: BenchResult): string {
@@ -46,6 +49,25 @@ function processLine(c: ProcessCell): string {
   const ms = (v: number) => formatMs(v, 'whole');
   const cmd = (r: ProcessCell['tessera']) => `${r.name} ${ms(r.wall.median)} (CPU ${ms(r.cpu.median)})${r.verified ? '' : ' NOT VERIFIED'}`;
   return `${c.filter} whole process, ${countOf(c.images, 'image')}: ${cmd(c.tessera)} vs ${cmd(c.sharp)} — tessera/sharp ${formatRatio(c.wallRatio.median)} wall, ${formatRatio(c.cpuRatio.median)} CPU (median of ${c.tessera.runs} pairs)`;
+}
+
+function bigLine(b: BigImageRun): string {
+  const ms = (v: number) => formatMs(v, 'table');
+  const rss = (r: BigImageRun['tessera']) => (r.peakRssMb === undefined ? '' : `, peak ${r.peakRssMb.toFixed(0)} MiB`);
+  const cmd = (r: BigImageRun['tessera']) => `${r.name} ${ms(r.wall.median)} (CPU ${ms(r.cpu.median)}${rss(r)})${r.verified ? '' : ' NOT VERIFIED'}`;
+  const ratio = b.rssRatio === undefined ? '' : `, ${formatRatio(b.rssRatio)} peak RSS`;
+  return `gaussian-blur whole process, one ${b.side}×${b.side} image (${formatMpx(b.megapixels)}): ${cmd(b.tessera)} vs ${cmd(b.sharp)} — tessera/sharp ${formatRatio(b.wallRatio.median)} wall, ${formatRatio(b.cpuRatio.median)} CPU${ratio} (${countOf(b.tessera.runs, 'pair')})`;
+}
+
+/** Commander parser for `--big-sizes`: a comma list of sides in pixels. */
+function bigSides(value: string): number[] {
+  const parts = commaList(value);
+  if (!parts.length || parts.some((v) => !/^\d+$/.test(v))) throw new InvalidArgumentError(`--big-sizes expects a comma list of sides in pixels, e.g. 1000,4000, got "${value}"`);
+  try {
+    return checkBigSides(parts.map(Number), '--big-sizes');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** Commander parser for an integer ≥ 0. */
@@ -96,11 +118,13 @@ export function benchCommand(): Command {
     .addOption(new Option('--workers <list>', 'thread counts').argParser(commaList).default([...new Set(['1', String(availableParallelism())])], `1,${availableParallelism()} (1 and the CPU count)`))
     .option('--repeat <n>', 'timed runs per cell (default 5, --quick 2)', positiveInt('--repeat'))
     .option('--warmup <n>', 'untimed runs before them (default 1)')
-    .option('--process-repeat <n>', 'timed pairs per whole-process cell — `tessera run` and a sharp script as child processes, in turn, on the data set and on one image; 0 for none (default 5, --quick 2)', nonNegativeInt('--process-repeat'))
+    .option('--process-repeat <n>', `timed pairs per whole-process cell — \`tessera run\` and a sharp script as child processes, in turn, on the data set and on one image (default 5, --quick 2) — and at the big case's largest size (default ${DEFAULT_BIG_PAIRS}, --quick 1); 0 for none`, nonNegativeInt('--process-repeat'))
+    .option('--no-big', 'skip the big case: one large generated image blurred by `tessera run` and by a sharp script as whole processes — wall, CPU, peak RSS — at each of --big-sizes (run when --filters has gaussian-blur)')
+    .option('--big-sizes <list>', `sides in pixels of the big case's square images, the largest the headline, each up to ${BIG_MAX_SIDE} (default ${DEFAULT_BIG_SIDES.join(',')}, --quick ${QUICK_BIG_SIDES.join(',')})`, bigSides)
     .addOption(new Option('--peers <list>', 'peers to measure beside tessera, or none').argParser(commaList).default([...PEER_NAMES], PEER_NAMES.join(',')))
     .option('--sigma <n>', 'gaussian-blur sigma for tessera and the peers', '2')
     .option('--images <n>', 'use only the first N images', positiveInt('--images'))
-    .option('--quick', 'a fast look: 2 timed runs per cell (2 pairs per whole-process cell) and 6 images')
+    .option('--quick', `a fast look: 2 timed runs per cell (2 pairs per whole-process cell), 6 images, the big case at ${QUICK_BIG_SIDES.join(',')} with 1 pair`)
     .addOption(new Option('--backends <list>', 'local and/or queue: queue adds copy cells run by tessera workers through Redis, labelled queue×K').argParser(commaList).default(['local'], 'local'))
     .option('--queue-workers <n>', 'tessera worker processes started for --backends queue', positiveInt('--queue-workers'), 2)
     .option('--redis <url>', 'Redis for --backends queue (default: a private redis-server on a free port)')
@@ -109,7 +133,8 @@ export function benchCommand(): Command {
       'after',
       `
 Examples:
-  $ tessera bench                                   the full default matrix (5–8 minutes on 2 cores)
+  $ tessera bench                                   the full default matrix and the big case (8–12 minutes on 2 cores)
+  $ tessera bench --filters gaussian-blur --strategies shared --peers none --process-repeat 1 --big-sizes 2000,8000   mostly the big case
   $ tessera bench --quick --peers none              the ladder only, fast
   $ tessera bench --filters grayscale --strategies shared --workers 2 --peers none --repeat 1   mostly the whole-process cells
   $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/
@@ -150,14 +175,18 @@ Examples:
         backends: flags.backends as Array<'local' | 'queue'>,
         queueWorkers: flags.queueWorkers,
         redis: flags.redis,
-        onCell: ({ label, index, total, result, process: cell, skipped }) => {
+        big:
+          flags.big && flags.processRepeat !== 0
+            ? { sides: flags.bigSizes ?? (flags.quick ? QUICK_BIG_SIDES : DEFAULT_BIG_SIDES), pairs: flags.processRepeat ?? (flags.quick ? 1 : DEFAULT_BIG_PAIRS) }
+            : false,
+        onCell: ({ label, index, total, result, process: cell, big, skipped }) => {
           if (bar && !started) {
             bar.start(total, 0, { label });
             started = true;
           }
           bar?.update(index, { label });
-          const line = result ? cellLine(result) : cell ? processLine(cell) : skipped ? `${label}: skipped — ${skipped}` : undefined;
-          if (line && (!bar || !(result || cell))) process.stderr.write(line + '\n');
+          const line = result ? cellLine(result) : cell ? processLine(cell) : big ? bigLine(big) : skipped ? `${label}: skipped — ${skipped}` : undefined;
+          if (line && (!bar || !(result || cell || big))) process.stderr.write(line + '\n');
         },
       };
       const t0 = performance.now();

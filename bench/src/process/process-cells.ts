@@ -12,25 +12,25 @@
  * after one untimed warm-up each, so that a drift of the machine hits both alike, and
  * their ratio is taken pair by pair. Every output of every run is checked.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { sharp } from 'tessera/internal/io/sharp';
-import { IMAGE_EXTENSIONS } from 'tessera/internal/io/formats';
-import { ENCODE_OPTIONS } from 'tessera/internal/io/encode';
 import { listInputs } from 'tessera/internal/io/inputs';
-import { DEFAULT_IMAGES_IN_FLIGHT } from 'tessera/internal/pipeline/defaults';
 import { sharpAcceptsSigma, type SharpFilterName } from '../peers/sharp-ops.js';
-import { median } from '../stats.js';
-import { TESSERA_CLI } from '../tessera-install.js';
-import type { ProcessCell, ProcessCommandResult, Spread } from '../types.js';
+import type { ProcessCell } from '../types.js';
 import { outputsMatch } from '../verify.js';
-import type { SharpRunSettings } from './sharp-run.js';
-import { timeProcess, type ProcessTiming } from './time-process.js';
-
-/** The sharp script the whole-process cells run (compiled beside this file). */
-export const SHARP_RUN_SCRIPT = fileURLToPath(new URL('./sharp-run.js', import.meta.url));
+import {
+  outputShapes,
+  pairRatios,
+  ProcessCommand,
+  runPairs,
+  SHARP_DISPLAY,
+  sharpArgv,
+  sharpRunSettings,
+  tesseraArgv,
+  tesseraRunArgs,
+  type OutputShape,
+} from './process-command.js';
 
 /** The filters a whole-process cell exists for (those sharp does). */
 export const PROCESS_FILTERS: readonly SharpFilterName[] = ['grayscale', 'gaussian-blur'];
@@ -87,75 +87,6 @@ export function processInputFolder(root: string, files: string[], scratch: strin
   return dir;
 }
 
-function spread(values: readonly number[]): Spread {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-}
-
-/** Width, height and channels of each output PNG (read from its header); a missing or non-PNG output is left out. */
-async function outputShapes(outDir: string, files: string[]): Promise<Map<string, { width: number; height: number; channels: number }>> {
-  const shapes = new Map<string, { width: number; height: number; channels: number }>();
-  await Promise.all(
-    files.map(async (f) => {
-      try {
-        const m = await sharp(join(outDir, basename(f))).metadata();
-        if (m.format === 'png' && m.width && m.height && m.channels) shapes.set(f, { width: m.width, height: m.height, channels: m.channels });
-      } catch {
-        // Missing or unreadable: unverified.
-      }
-    }),
-  );
-  return shapes;
-}
-
-function outputBytes(outDir: string): number {
-  return readdirSync(outDir).reduce((n, f) => n + statSync(join(outDir, f)).size, 0);
-}
-
-/** One command of the cell: how to run it, how to check a run, and its samples. */
-class Command {
-  readonly runs: ProcessTiming[] = [];
-  verified = true;
-  bytes = 0;
-
-  constructor(
-    readonly name: ProcessCommandResult['name'],
-    private readonly argv: (outDir: string) => string[],
-    readonly display: string,
-    readonly outDir: string,
-    private readonly check: () => Promise<boolean>,
-  ) {}
-
-  async run(timed: boolean): Promise<void> {
-    rmSync(this.outDir, { recursive: true, force: true });
-    const timing = await timeProcess(this.argv(this.outDir));
-    this.verified = (await this.check()) && this.verified;
-    this.bytes = outputBytes(this.outDir);
-    if (timed) this.runs.push(timing);
-  }
-
-  result(): ProcessCommandResult {
-    const wallMs = this.runs.map((r) => r.wallMs);
-    const userMs = this.runs.map((r) => r.userMs);
-    const sysMs = this.runs.map((r) => r.sysMs);
-    const cpuMs = this.runs.map((r) => r.userMs + r.sysMs);
-    const rss = this.runs.map((r) => r.peakRssMb).filter((v): v is number => v !== undefined);
-    return {
-      name: this.name,
-      command: this.display,
-      runs: this.runs.length,
-      wallMs,
-      cpuMs,
-      userMs,
-      sysMs,
-      wall: spread(wallMs),
-      cpu: spread(cpuMs),
-      ...(rss.length ? { peakRssMb: Math.max(...rss) } : {}),
-      outputBytes: this.bytes,
-      verified: this.verified && this.runs.length > 0,
-    };
-  }
-}
-
 /**
  * Runs one whole-process cell: a warm-up of each command, then `pairs` timed pairs.
  * @throws Error when a command fails or its CPU time cannot be read
@@ -163,33 +94,24 @@ class Command {
 export async function runProcessCell(options: ProcessCellOptions): Promise<ProcessCell> {
   const { filter, sigma, input, expected } = options;
   const warmup = options.warmup ?? 1;
-  const sharpSettings: SharpRunSettings = {
-    filter,
-    sigma,
-    png: { ...ENCODE_OPTIONS.png },
-    imagesInFlight: DEFAULT_IMAGES_IN_FLIGHT,
-    concurrency: availableParallelism(),
-    extensions: [...IMAGE_EXTENSIONS],
-  };
-  const params = filter === 'gaussian-blur' ? ['--param', `sigma=${sigma}`] : [];
-  const tesseraArgs = (input: string, out: string) => ['run', '--filter', filter, ...params, '--input', input, '--output', out, '--no-progress'];
+  const sharpSettings = sharpRunSettings(filter, sigma);
   const dirs = { tessera: join(options.scratch, `process-${filter}-${input.kind}-tessera`), sharp: join(options.scratch, `process-${filter}-${input.kind}-sharp`) };
 
-  let tesseraShapes = new Map<string, { width: number; height: number; channels: number }>();
-  const tessera = new Command(
+  let tesseraShapes = new Map<string, OutputShape>();
+  const tessera = new ProcessCommand(
     'tessera',
-    (out) => [process.execPath, TESSERA_CLI, ...tesseraArgs(input.path, out)],
-    `tessera ${tesseraArgs('<input>', '<output>').join(' ')}`,
+    (out) => tesseraArgv(tesseraRunArgs(filter, sigma, input.path, out)),
+    `tessera ${tesseraRunArgs(filter, sigma, '<input>', '<output>').join(' ')}`,
     dirs.tessera,
     async () => {
       tesseraShapes = await outputShapes(dirs.tessera, input.files);
       return outputsMatch(dirs.tessera, input.files, expected);
     },
   );
-  const sharpCommand = new Command(
+  const sharpCommand = new ProcessCommand(
     'sharp',
-    (out) => [process.execPath, SHARP_RUN_SCRIPT, input.path, out, JSON.stringify(sharpSettings)],
-    `node ${basename(SHARP_RUN_SCRIPT)} <input> <output> <settings>`,
+    (out) => sharpArgv(input.path, out, sharpSettings),
+    SHARP_DISPLAY,
     dirs.sharp,
     async () => {
       const shapes = await outputShapes(dirs.sharp, input.files);
@@ -204,20 +126,11 @@ export async function runProcessCell(options: ProcessCellOptions): Promise<Proce
 
   const loadStart = loadavg()[0];
   const what = `${filter} whole process, ${input.kind === 'image' ? basename(input.files[0]) : `${input.files.length} images`}`;
-  for (let i = 0; i < warmup; i++) {
-    options.onRun?.(`${what}: warm-up`);
-    await tessera.run(false);
-    await sharpCommand.run(false);
-  }
-  for (let i = 0; i < options.pairs; i++) {
-    options.onRun?.(`${what}: pair ${i + 1}/${options.pairs}`);
-    await tessera.run(true);
-    await sharpCommand.run(true);
-  }
+  await runPairs(tessera, sharpCommand, { warmup, pairs: options.pairs, onRun: (step) => options.onRun?.(`${what}: ${step}`) });
   const t = tessera.result();
   const s = sharpCommand.result();
-  rmSync(dirs.tessera, { recursive: true, force: true });
-  rmSync(dirs.sharp, { recursive: true, force: true });
+  tessera.clean();
+  sharpCommand.clean();
   return {
     filter,
     input: input.kind,
@@ -227,8 +140,8 @@ export async function runProcessCell(options: ProcessCellOptions): Promise<Proce
     tessera: t,
     sharp: s,
     sharpSettings: { sigma, png: sharpSettings.png, imagesInFlight: sharpSettings.imagesInFlight, concurrency: sharpSettings.concurrency },
-    wallRatio: spread(t.wallMs.map((w, i) => w / s.wallMs[i])),
-    cpuRatio: spread(t.cpuMs.map((c, i) => c / s.cpuMs[i])),
+    wallRatio: pairRatios(t.wallMs, s.wallMs),
+    cpuRatio: pairRatios(t.cpuMs, s.cpuMs),
     loadAverage: { start: loadStart, end: loadavg()[0] },
   };
 }

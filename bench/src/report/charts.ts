@@ -2,11 +2,11 @@
  * The report's charts as Vega-Lite specs, rendered to SVG in Node at report time
  * (no browser, no CDN: the SVG is inlined into the page).
  */
-import { countOf, formatMs } from '../format.js';
+import { countOf, formatMpx, formatMs, formatRatio } from '../format.js';
 import { filterLabel } from '../labels.js';
 import { BENCH_STRATEGIES } from '../ladder.js';
 import type { StartupReport } from '../startup/types.js';
-import type { BenchReport, BenchResult } from '../types.js';
+import type { BenchReport, BenchResult, BigImageRun } from '../types.js';
 import { COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Spec } from './render.js';
 import { startupCharts } from './startup-charts.js';
 import type { Chart } from './render.js';
@@ -242,9 +242,58 @@ async function peersChart(bench: BenchReport): Promise<Chart | undefined> {
   };
 }
 
+/** The big case: each command's peak RSS against the size of the image, beside one decoded RGBA copy of it. */
+async function bigMemoryChart(bench: BenchReport): Promise<Chart | undefined> {
+  const sizes = (bench.big?.sizes ?? []).filter((b) => b.tessera.peakRssMb !== undefined && b.sharp.peakRssMb !== undefined);
+  if (!sizes.length) return undefined;
+  const RGBA = 'one decoded RGBA copy (4 B/px)';
+  const copy = (b: BigImageRun) => (b.side * b.side * 4) / 2 ** 20;
+  const tools = ['tessera run', 'sharp script', RGBA];
+  const values = sizes.flatMap((b) => {
+    const point = (tool: string, mib: number) => ({ tool, mpx: b.megapixels, mib, size: `${b.side}×${b.side}`, label: `${mib.toFixed(0)} MiB` });
+    return [point(tools[0], b.tessera.peakRssMb!), point(tools[1], b.sharp.peakRssMb!), point(RGBA, copy(b))];
+  });
+  const head = sizes[sizes.length - 1];
+  const largest = values.filter((v) => v.mpx === head.megapixels && v.tool !== RGBA);
+  return {
+    id: 'big-memory',
+    group: 'bench',
+    title: 'Peak memory against image size',
+    caption:
+      `Peak resident set of each process (the child's high-water mark) blurring one image of each size of the big case, gaussian-blur σ=${bench.big!.sigma}, as a whole process. ` +
+      `At ${formatMpx(head.megapixels)}: \`tessera run\` ${head.tessera.peakRssMb!.toFixed(0)} MiB, the sharp script ${head.sharp.peakRssMb!.toFixed(0)} MiB` +
+      (head.rssRatio !== undefined ? ` (tessera / sharp ${formatRatio(head.rssRatio)})` : '') +
+      `; the dashed line, for scale, is one decoded RGBA copy of the image (${copy(head).toFixed(0)} MiB at that size).`,
+    svg: await renderSvg({
+      data: { values },
+      width: 520,
+      height: 280,
+      encoding: {
+        x: { field: 'mpx', type: 'quantitative', title: 'image size, megapixels', axis: { values: sizes.map((b) => b.megapixels), labelExpr: "datum.value >= 10 ? format(datum.value, 'd') : format(datum.value, '.2~g')", grid: false } },
+        y: { field: 'mib', type: 'quantitative', title: 'peak RSS, MiB', axis: { tickCount: 6 } },
+        color: { field: 'tool', type: 'nominal', title: null, sort: tools, scale: { domain: tools, range: [COLORS.tessera, '#37474f', COLORS.muted] } },
+      },
+      layer: [
+        {
+          mark: { type: 'line', point: { filled: true, size: 46 }, strokeWidth: 2.2 },
+          encoding: {
+            strokeDash: { condition: { test: `datum.tool === '${RGBA}'`, value: [4, 3] }, value: [1, 0] },
+            tooltip: [{ field: 'tool' }, { field: 'size' }, { field: 'mpx', title: 'Mpx', format: '.0f' }, { field: 'label', title: 'peak RSS' }],
+          },
+        },
+        {
+          data: { values: largest },
+          mark: { type: 'text', align: 'left', dx: 7, fontSize: 10.5 },
+          encoding: { text: { field: 'label' } },
+        },
+      ],
+    } as Spec),
+  };
+}
+
 /** Every chart the bench results (and start-up results, when given) support. */
 export async function buildCharts(bench: BenchReport, startup?: StartupReport): Promise<Chart[]> {
-  const charts = [await ladderChart(bench), await stagesChart(bench), await scalingChart(bench), await peersChart(bench)];
+  const charts = [await ladderChart(bench), await stagesChart(bench), await scalingChart(bench), await peersChart(bench), await bigMemoryChart(bench)];
   if (startup) charts.push(...(await startupCharts(startup)));
   return charts.filter((c): c is Chart => c !== undefined);
 }

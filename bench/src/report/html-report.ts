@@ -15,7 +15,7 @@ import { buildCharts } from './charts.js';
 import { markdownToHtml } from './markdown-html.js';
 import { FONT, type Chart } from './render.js';
 import { targetChecks } from './summary.js';
-import { esc, factsGrid, inline, isolationSentence, ladderTable, processNote, processTable, targetCards } from './tables.js';
+import { bigNote, bigTable, esc, factsGrid, inline, isolationSentence, ladderTable, processNote, processTable, targetCards } from './tables.js';
 
 const STYLE = `
   :root { color-scheme: light; --ink: #1f2430; --muted: #5b6272; --line: #e3e6ee; --bg: #f5f6f9; --card: #fff; --accent: #e15759; --blue: #4e79a7; }
@@ -100,12 +100,14 @@ export async function renderHtmlReport(bench: BenchReport, startup?: StartupRepo
   const warnings = [
     ...unverified.map((r) => `${r.filter} / ${r.strategy} ×${r.workers}: output NOT verified`),
     ...(bench.processCells ?? []).flatMap((c) => [c.tessera, c.sharp].filter((r) => !r.verified).map((r) => `${c.filter} / whole process ${r.name} (${c.input}): output NOT verified`)),
+    ...(bench.big?.sizes ?? []).flatMap((b) => [b.tessera, b.sharp].filter((r) => !r.verified).map((r) => `gaussian-blur / big image ${r.name} (${b.side}×${b.side}): output NOT verified`)),
     ...bench.skipped.map((s) => `${s.strategy} not measured: ${s.reason}`),
   ];
   const nav = [
     ['targets', 'Targets'],
     ['ladder', 'The ladder'],
     ...(bench.processCells?.length ? [['process', 'Whole process']] : []),
+    ...(bench.big?.sizes.length ? [['big', 'One large image']] : []),
     ['time', 'Where the time goes'],
     ...(charts.some((c) => c.id === 'peers') ? [['peers', 'Peers']] : []),
     ...(startup ? [['startup', 'Start-up & density']] : []),
@@ -140,6 +142,14 @@ ${targetCards(checks)}
 ${bench.processCells?.length ? `<section class="panel" id="process">${processTable(bench)}<p class="note">${processNote(bench)}</p></section>` : ''}
 ${chart('ladder')}
 ${chart('scaling')}
+${
+  bench.big?.sizes.length
+    ? `<h2 id="big">One large image</h2>
+<p class="intro">One generated image of photo-like detail, blurred as a whole process by <code>tessera run</code> and by a plain sharp script, at several sizes: the largest is the headline, the others show how each process's memory grows with the image.</p>
+<section class="panel">${bigTable(bench)}<p class="note">${bigNote(bench)}</p></section>
+${chart('big-memory')}`
+    : ''
+}
 
 <h2 id="time">Where the time goes</h2>
 <p class="intro">Stage timings come from the pipeline itself: decode, split into tiles, filter, assemble, encode.</p>
@@ -165,7 +175,7 @@ ${chart('artifacts')}`
 }
 
 <h2 id="tables">All tables</h2>
-<details class="tables"><summary>bench.md — the ladder, ${bench.processCells?.length ? 'the whole-process cells, ' : ''}the peers, the stages and the kernels, per filter</summary>${markdownToHtml(renderMarkdown(bench))}</details>
+<details class="tables"><summary>bench.md — the ladder, ${bench.processCells?.length ? 'the whole-process cells, ' : ''}${bench.big?.sizes.length ? 'the large image, ' : ''}the peers, the stages and the kernels, per filter</summary>${markdownToHtml(renderMarkdown(bench))}</details>
 ${startup ? `<details class="tables"><summary>startup.md — start-up, isolation and density</summary>${markdownToHtml(renderStartupMarkdown(startup))}</details>` : ''}
 <footer>Written by tessera ${esc(bench.version)} from bench.json${startup ? ' and startup.json' : ''}. Charts are Vega-Lite, rendered to SVG when the report was written; this page loads nothing from the network. Rebuild it with <code>tessera report bench.json${startup ? ' startup.json' : ''} -o report.html</code>.</footer>
 </main>

@@ -1,9 +1,9 @@
 /** HTML tables and panels of the report: the ladder, the targets, the facts about the run. */
-import { countOf, formatBytes, formatMs, formatRatio } from '../format.js';
-import { busySentence, filterLabel, IN_PROCESS, processDescription, WHOLE_PROCESS } from '../labels.js';
+import { countOf, formatBytes, formatMpx, formatMs, formatRatio } from '../format.js';
+import { bigDescription, busySentence, filterLabel, IN_PROCESS, processDescription, WHOLE_PROCESS } from '../labels.js';
 import { findResult, REFERENCE_LADDER, RUNGS } from '../ladder.js';
 import type { StartupReport } from '../startup/types.js';
-import type { BenchReport, BenchResult, ProcessCell, ProcessCommandResult, Spread } from '../types.js';
+import type { BenchReport, BenchResult, BigImageRun, ProcessCell, ProcessCommandResult, Spread } from '../types.js';
 import { isolationRatios, type TargetCheck } from './summary.js';
 
 /** Escapes text for HTML. */
@@ -73,6 +73,36 @@ export function processTable(bench: BenchReport): string {
     '<tr><th>input</th><th>command</th><th class="num">runs</th><th class="num">wall<br>median</th><th class="num">wall<br>min–max</th>' +
     '<th class="num">CPU user+sys<br>median</th><th class="num">CPU<br>min–max</th><th class="num">peak RSS<br>MiB</th><th class="num">output</th><th>verified</th></tr>';
   return `<table class="process"><caption>${esc(WHOLE_PROCESS[0].toUpperCase() + WHOLE_PROCESS.slice(1))}</caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** The big case: per image size, `tessera run` and the sharp script side by side — wall, CPU, peak RSS — and tessera / sharp. */
+export function bigTable(bench: BenchReport): string {
+  const sizes = bench.big?.sizes ?? [];
+  if (!sizes.length) return '';
+  const num = (v: string, strong = false) => `<td class="num${strong ? ' figure' : ''}">${v}</td>`;
+  const rss = (r: ProcessCommandResult) => (r.peakRssMb === undefined ? '—' : r.peakRssMb.toFixed(0));
+  const ratio = (v: number | undefined) => (v === undefined ? '—' : formatRatio(v));
+  const rows = sizes.map((b: BigImageRun) => {
+    const size = `${b.side}×${b.side}<span class="rung">${formatMpx(b.megapixels)}${b.headline ? ' · headline' : ''}</span>`;
+    const ok = b.tessera.verified && b.sharp.verified;
+    return (
+      `<tr${b.headline ? ' class="headline"' : ''}><th scope="row">${size}</th>${num(String(b.tessera.runs))}` +
+      num(formatMs(b.tessera.wall.median)) + num(formatMs(b.tessera.cpu.median)) + num(rss(b.tessera)) +
+      num(formatMs(b.sharp.wall.median)) + num(formatMs(b.sharp.cpu.median)) + num(rss(b.sharp)) +
+      num(ratio(b.wallRatio.median), b.headline) + num(ratio(b.cpuRatio.median), b.headline) + num(ratio(b.rssRatio), b.headline) + num(b.check.meanAbsDiff.toFixed(2)) +
+      `<td class="ok">${ok ? '<span class="yes" title="tessera bit-identical to the reference on the checked band and close to sharp; both outputs of the right size">✓</span>' : UNVERIFIED_MARK}</td></tr>`
+    );
+  });
+  const head =
+    '<tr><th rowspan="2">image</th><th class="num" rowspan="2">pairs</th><th colspan="3">tessera run</th><th colspan="3">sharp script</th><th colspan="3">tessera / sharp</th><th class="num" rowspan="2">mean |Δ|<br>vs sharp</th><th rowspan="2">verified</th></tr>' +
+    '<tr>' + ['wall', 'CPU user+sys', 'peak RSS MiB', 'wall', 'CPU user+sys', 'peak RSS MiB', 'wall', 'CPU', 'peak RSS'].map((h) => `<th class="num">${h}</th>`).join('') + '</tr>';
+  return `<table class="process big"><caption>${esc(filterLabel(bench, 'gaussian-blur'))}, one large image <span class="kind">${WHOLE_PROCESS}</span></caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** What the big-case table measures, for under it. */
+export function bigNote(bench: BenchReport): string {
+  if (!bench.big?.sizes.length) return '';
+  return inline([bigDescription(bench.big), busySentence(bench.big.sizes, bench.machine.cpus)].filter(Boolean).join(' '));
 }
 
 /** What the whole-process table measures, for under it. */
