@@ -62,7 +62,7 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
     } catch (error) {
       failure ??= { error };
     } finally {
-      if (region) ctx.host.release(region);
+      if (region) ctx.host.release(region, failure !== undefined);
       lease?.release();
     }
   };

@@ -97,13 +97,15 @@ export class TileEngine {
       const host = this.sharedHost!;
       const layout = paddedLayout(width, height, halo);
       const image = host.prepare(layout);
+      let failed = true;
       try {
         copyRows(src, 0, rowBytes, image.source, 0, layout.stride, rowBytes, height + 2 * halo);
         const t = await this.executor.run(host.task(image, { index: 0, x: 0, y: 0, width, height }));
-        // Buffer.from(view) copies: the memory is dropped as soon as it is released.
+        failed = false;
+        // Buffer.from(view) copies: the memory goes back to the host as soon as it is released.
         return { result: Buffer.from(host.output(image)), filterMs: t.filterMs, release: () => {} };
       } finally {
-        host.release(image);
+        host.release(image, failed);
       }
     } finally {
       this.busy--;

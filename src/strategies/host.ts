@@ -40,8 +40,11 @@ export interface StrategyHost {
   task(image: PreparedImage, tile: Tile): TileTask;
   /** The finished RGBA pixels, tightly packed; valid until `release`. */
   output(image: PreparedImage): Uint8Array;
-  /** Drops the image's buffers (its memory is never handed to another image). */
-  release(image: PreparedImage): void;
+  /**
+   * Gives the image's buffers back. No other image ever sees their contents; with
+   * `failed` (a tile failed: a stopped thread may still write into them) they are dropped.
+   */
+  release(image: PreparedImage, failed?: boolean): void;
   close(): Promise<void>;
 }
 

@@ -5,8 +5,10 @@
  * moves between the padding copy after decode and the encoder, which reads the output
  * straight from the memory.
  *
- * One memory per image, created for it and dropped when it is encoded: a filter sees
- * only the pixels of the image it filters, and there is no arena to fragment. Layout of
+ * One memory per image, one image per memory at a time: a filter sees only the pixels
+ * of the image it filters, and there is no arena to fragment. A memory an image is done
+ * with is zeroed and kept for a later one (memory-pool.ts: fresh pages cost more than
+ * the filter on small photos). Layout of
  * an image's memory: the filter's own initial pages (its data, its stack), the padded
  * source, the output, then one scratch slot per lane (a thread that may run one of the
  * image's tiles at the same time as the others).
@@ -17,6 +19,7 @@ import type { PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
+import { MemoryPool } from './memory-pool.js';
 import { align16 } from '../tiling/rows.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
@@ -27,6 +30,7 @@ const MAX_PAGES = 65536;
 export class SharedHost implements StrategyHost {
   readonly name = 'shared' as const;
   private nextRegion = 0;
+  private readonly pool = new MemoryPool();
 
   constructor(private readonly init: RunnerInit) {}
 
@@ -41,28 +45,31 @@ export class SharedHost implements StrategyHost {
     const scratchBase = align16(dstBase + layout.width * layout.height * 4);
     const end = scratchBase + lanes * align16(scratchBytes);
     const hostPages = Math.max(1, Math.ceil(end / PAGE));
-    if (reuse?.memory && reuse.hostPages !== undefined && hostPages <= reuse.hostPages) {
-      // Same image, same memory, same region id: the threads keep their instances too.
-      const memory = reuse.memory;
-      reuse.memory = undefined;
-      return { ...reuse, layout, source: new Uint8Array(memory.buffer, srcBase, layout.byteLength), srcBase, dstBase, memory, scratchBase: lanes > 0 ? scratchBase : undefined };
-    }
-    const maximum = Math.min(hostPages + maxMemoryPages, variant.limits.maximum ?? MAX_PAGES, MAX_PAGES);
-    if (hostPages > maximum) {
-      const cap = variant.limits.maximum !== undefined && variant.limits.maximum < MAX_PAGES ? `the ${(variant.limits.maximum * PAGE) / 2 ** 20} MiB the filter's module allows` : 'what a wasm32 memory holds (4 GiB)';
-      throw new RangeError(`${layout.width}×${layout.height} pixels need ${Math.ceil(end / 2 ** 20)} MiB of filter memory, more than ${cap}`);
-    }
-    const memory = new WebAssembly.Memory({ initial: hostPages, maximum, shared: true });
-    return {
+    const place = (memory: WebAssembly.Memory, pages: number, region: number): PreparedImage => ({
       layout,
       source: new Uint8Array(memory.buffer, srcBase, layout.byteLength),
       srcBase,
       dstBase,
       memory,
-      region: this.nextRegion++,
+      region,
       scratchBase: lanes > 0 ? scratchBase : undefined,
-      hostPages,
-    };
+      hostPages: pages,
+    });
+    if (reuse?.memory && reuse.hostPages !== undefined && hostPages <= reuse.hostPages) {
+      // The next band of the same image: same memory, same region id, so the threads keep their instances too.
+      const { memory } = reuse;
+      reuse.memory = undefined;
+      return place(memory, reuse.hostPages, reuse.region!);
+    }
+    if (reuse) this.release(reuse);
+    const pooled = this.pool.take(hostPages);
+    if (pooled) return place(pooled.memory, pooled.hostPages, this.nextRegion++);
+    const maximum = Math.min(hostPages + maxMemoryPages, variant.limits.maximum ?? MAX_PAGES, MAX_PAGES);
+    if (hostPages > maximum) {
+      const cap = variant.limits.maximum !== undefined && variant.limits.maximum < MAX_PAGES ? `the ${(variant.limits.maximum * PAGE) / 2 ** 20} MiB the filter's module allows` : 'what a wasm32 memory holds (4 GiB)';
+      throw new RangeError(`${layout.width}×${layout.height} pixels need ${Math.ceil(end / 2 ** 20)} MiB of filter memory, more than ${cap}`);
+    }
+    return place(new WebAssembly.Memory({ initial: hostPages, maximum, shared: true }), hostPages, this.nextRegion++);
   }
 
   task(image: PreparedImage, tile: Tile): TileTask {
@@ -85,9 +92,12 @@ export class SharedHost implements StrategyHost {
     return new Uint8Array(image.memory!.buffer, image.dstBase, image.layout.width * image.layout.height * 4);
   }
 
-  release(image: PreparedImage): void {
-    // Dropped, not reused: the next image gets a memory no filter has seen.
+  release(image: PreparedImage, failed = false): void {
+    const { memory, hostPages } = image;
     image.memory = undefined;
+    // Kept for a later image (scrubbed first) unless the image failed — a thread stopped at
+    // its deadline may still be writing — or the filter grew it (its allowance would shrink).
+    if (memory && !failed && hostPages !== undefined && memory.buffer.byteLength === hostPages * PAGE) this.pool.give(memory, hostPages);
   }
 
   async close(): Promise<void> {}
