@@ -9,7 +9,7 @@ import type { PreparedImage } from '../strategies/index.js';
 import { bandAt, bandCount, type Band } from '../tiling/band.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 import type { MemoryBudget } from './memory-budget.js';
-import { filterRegion, type RegionContext } from './region-filter.js';
+import { filterRegion, type DirectOutput, type RegionContext } from './region-filter.js';
 import type { StageTimes } from './stages.js';
 
 /** Fills a band's padded source: its rows, plus the real rows above and below it (`band.above`, `band.below`). */
@@ -32,6 +32,8 @@ export interface BandLoopOptions {
   bandBytes: number;
   /** Names the image in errors. */
   label: string;
+  /** Filtered rows go straight into this output, copied there by the threads; `write` is then not called. */
+  direct?: DirectOutput;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface BandLoopOptions {
  * failure stops new bands, waits for those in flight, and is thrown.
  */
 export async function runBands(ctx: RegionContext, options: BandLoopOptions, read: BandReader, write: BandWriter, stages: StageTimes): Promise<number> {
-  const { width, height, halo, bandRows, depth, budget, bandBytes, label } = options;
+  const { width, height, halo, bandRows, depth, budget, bandBytes, label, direct } = options;
   const count = bandCount(height, bandRows);
   let next = 0;
   let tiles = 0;
@@ -56,8 +58,8 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
         const t0 = performance.now();
         await read(band, region);
         stages.splitMs += performance.now() - t0;
-        tiles += await filterRegion(ctx, region, label, band.y0, stages);
-        await write(band, ctx.host.output(region));
+        tiles += await filterRegion(ctx, region, label, band.y0, stages, direct);
+        if (!direct) await write(band, ctx.host.output(region));
       }
     } catch (error) {
       failure ??= { error };

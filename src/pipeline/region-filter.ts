@@ -26,6 +26,13 @@ export interface RegionContext {
   nextGroup(): number;
 }
 
+/** A caller's output the threads copy each tile's result into (thread strategies only). */
+export interface DirectOutput {
+  buffer: SharedArrayBuffer;
+  /** Pixels per row of the whole output. */
+  width: number;
+}
+
 /** Tiles handed to the executor at once for tiles of `tileSize`. */
 export function tileWindow(tileSize: number): number {
   return Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, Math.ceil(WINDOW_PIXELS / (tileSize * tileSize))));
@@ -39,7 +46,7 @@ export function tileWindow(tileSize: number): number {
  * @param rowOffset the region's first row in the image, so errors name image coordinates
  * @throws TesseraError FilterTrap naming the file, tile and filter
  */
-export async function filterRegion(ctx: RegionContext, region: PreparedImage, label: string, rowOffset: number, stages: StageTimes): Promise<number> {
+export async function filterRegion(ctx: RegionContext, region: PreparedImage, label: string, rowOffset: number, stages: StageTimes, direct?: DirectOutput): Promise<number> {
   const { width, height } = region.layout;
   const grid = tileGrid(width, height, ctx.tileSize);
   const group = ctx.nextGroup();
@@ -53,7 +60,9 @@ export async function filterRegion(ctx: RegionContext, region: PreparedImage, la
       while (failure === undefined && running < window && next < grid.count) {
         const tile = tileAt(grid, next++);
         running++;
-        ctx.executor.run({ ...ctx.host.task(region, tile), group }).then(
+        const task = { ...ctx.host.task(region, tile), group };
+        if (direct) Object.assign(task, { out: direct.buffer, outOffset: ((rowOffset + tile.y) * direct.width + tile.x) * 4, outStride: direct.width * 4 });
+        ctx.executor.run(task).then(
           (timings) => addStages(stages, timings),
           (reason: unknown) => (failure ??= tileError(ctx, label, grid.columns, tile, rowOffset, reason)),
         ).finally(() => {

@@ -226,7 +226,8 @@ export class Session {
    * Filters raw RGBA8 pixels (rows packed) and returns a new buffer with the result:
    * the same tiles, strategy and threads as a file run, without decoding or encoding.
    * A large image goes through in bands, so padding one band, filtering another and
-   * copying out a third overlap.
+   * copying out a third overlap. Under `copy` and `shared` the result is backed by a
+   * SharedArrayBuffer (the threads write into it).
    * @param label names the image in errors
    * @throws TesseraError FilterTrap naming the tile
    */
@@ -237,10 +238,17 @@ export class Session {
     await this.executor.ready?.();
     const plan = this.planFor(width, height, label, 0);
     if (plan.mode !== 'bands') throw new Error('unreachable: pixels in memory always go through in bands');
-    const out = new Uint8Array(width * height * 4);
+    // Threads in this process copy their tiles' results straight into the output (a
+    // SharedArrayBuffer): the copy, and the page faults of a fresh buffer, run in parallel
+    // rather than on this thread after every band. Filter processes and the queue cannot.
+    const threads = (this.strategy === 'copy' || this.strategy === 'shared') && this.config.backend === 'local';
+    const out = new Uint8Array(threads ? new SharedArrayBuffer(width * height * 4) : new ArrayBuffer(width * height * 4));
     await runBands(
       this.jobs,
-      { width, height, halo: this.halo, bandRows: plan.bandRows, depth: plan.depth, budget: this.budget, bandBytes: plan.bandBytes, label },
+      {
+        width, height, halo: this.halo, bandRows: plan.bandRows, depth: plan.depth, budget: this.budget, bandBytes: plan.bandBytes, label,
+        direct: threads ? { buffer: out.buffer as SharedArrayBuffer, width } : undefined,
+      },
       rowsFromMemory(rgba, width),
       (band, rows) => out.set(rows, band.y0 * width * 4),
       emptyStages(),

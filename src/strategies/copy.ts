@@ -122,7 +122,8 @@ export class CopyTileRunner implements TileRunner {
     const t1 = performance.now();
     callFilter(() => exports.filter(srcPtr + halo * inStride + halo * 4, inStride, dstPtr, outStride, width, height, scratchPtr, p0, p1, p2, p3));
     const t2 = performance.now();
-    copyRows(new Uint8Array(memory.buffer), dstPtr, outStride, new Uint8Array(task.dst!), task.dstOffset, task.dstStride, outStride, height);
+    if (task.out) copyRows(new Uint8Array(memory.buffer), dstPtr, outStride, new Uint8Array(task.out), task.outOffset ?? 0, task.outStride ?? outStride, outStride, height);
+    else copyRows(new Uint8Array(memory.buffer), dstPtr, outStride, new Uint8Array(task.dst!), task.dstOffset, task.dstStride, outStride, height);
     const t3 = performance.now();
     return { splitMs: t1 - t0, filterMs: t2 - t1, assembleMs: t3 - t2 };
   }

@@ -20,7 +20,7 @@ import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
 import { MemoryPool } from './memory-pool.js';
-import { align16 } from '../tiling/rows.js';
+import { align16, copyRows } from '../tiling/rows.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 
 /** wasm32's 4 GiB, in pages. */
@@ -148,7 +148,11 @@ export class SharedTileRunner implements TileRunner {
     }
     const t0 = performance.now();
     callFilter(() => exports.filter(task.srcOffset, task.srcStride, task.dstOffset, task.dstStride, task.width, task.height, scratch, p0, p1, p2, p3));
-    const filterMs = performance.now() - t0;
-    return { splitMs: 0, filterMs, assembleMs: 0 };
+    const t1 = performance.now();
+    if (task.out) {
+      const rowBytes = task.width * 4;
+      copyRows(new Uint8Array(memory.buffer), task.dstOffset, task.dstStride, new Uint8Array(task.out), task.outOffset ?? 0, task.outStride ?? rowBytes, rowBytes, task.height);
+    }
+    return { splitMs: 0, filterMs: t1 - t0, assembleMs: performance.now() - t1 };
   }
 }

@@ -79,6 +79,14 @@ export interface TileTask {
   scratchBase?: number;
   /** `shared`: pages the host made the memory with. */
   hostPages?: number;
+  /**
+   * Where the thread that ran the tile also copies its result (thread strategies): the
+   * caller's output, assembled by the threads in parallel instead of by the calling
+   * thread after the band. Byte offset of the tile's first pixel, and the row stride.
+   */
+  out?: SharedArrayBuffer;
+  outOffset?: number;
+  outStride?: number;
 }
 
 /** Runs tiles on the current thread. */
