@@ -17,10 +17,12 @@ export const DEFAULT_MAX_PIXELS = 2 ** 30;
 
 /**
  * Images with more pixels than this are never whole in memory: they are decoded to a
- * temporary file, filtered band by band and encoded from another (4096×4096 is the
- * largest that runs whole). Below it an image is decoded, filtered and encoded in memory.
+ * temporary file, filtered band by band as the rows land and encoded from another
+ * (2048×2048 is the largest that runs whole). Measured as whole processes on a 2-core
+ * VM, gaussian σ=2: at 4 Mpx streaming ran as fast as whole (1.01×, 144 vs 153 MiB
+ * peak), at 16 Mpx faster (0.91–0.94×, 165 vs 337 MiB) — decoding overlaps filtering.
  */
-export const DEFAULT_STREAM_ABOVE_PIXELS = 4096 * 4096;
+export const DEFAULT_STREAM_ABOVE_PIXELS = 2048 * 2048;
 
 /** Bytes of one band of a streamed image, roughly (rows are a multiple of the tile size). */
 export const BAND_TARGET_BYTES = 32 * 2 ** 20;

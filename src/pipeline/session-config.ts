@@ -46,7 +46,7 @@ export interface SessionOptions {
   memoryMb?: number;
   /**
    * Images with more pixels than this are never whole in memory: decoded to a
-   * temporary file, filtered band by band, encoded from another. @defaultValue 16777216 (4096²)
+   * temporary file, filtered band by band, encoded from another. @defaultValue 4194304 (2048²)
    */
   streamAbovePixels?: number;
   /** Rows per band of a streamed image (any size ≥ 1; forcing it also streams every image). @defaultValue about 32 MiB of pixels, a multiple of the tile size */
