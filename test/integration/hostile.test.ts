@@ -310,3 +310,34 @@ export function filter(src: usize, ss: i32, dst: usize, ds: i32, w: i32, h: i32,
     assert.match(trap.stdout, /FAIL copy: run: .*WebAssembly trap: unreachable/);
   });
 });
+
+test('a streamed image: Ctrl-C mid-run removes the run\'s temporary directory and leaves no partial output', async () => {
+  const { existsSync } = await import('node:fs');
+  const input = join(tmp.dir, 'stream-ctrl-c-in');
+  const scratch = join(tmp.dir, 'stream-ctrl-c-tmp');
+  mkdirSync(input);
+  mkdirSync(scratch);
+  // Over 2048², so it streams through temporary files; big enough to be caught mid-way.
+  await writeRandomPng(join(input, 'big.png'), 2600, 2600, 7);
+  const out = join(tmp.dir, 'stream-ctrl-c-out');
+  let sawTemp = false;
+  const r = await runCli(['run', '--filter', 'gaussian-blur', '--param', 'sigma=4', '--input', input, '--output', out], {
+    env: { ...process.env, TMPDIR: scratch },
+    onSpawn: (child) => {
+      const poll = setInterval(() => {
+        const dirs = readdirSync(scratch).filter((d) => d.startsWith('tessera-'));
+        if (dirs.some((d) => readdirSync(join(scratch, d)).some((f) => f.endsWith('.tif')))) {
+          sawTemp = true;
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 10);
+      child.on('exit', () => clearInterval(poll));
+    },
+  });
+  assert.ok(sawTemp, 'the image was streaming through temporary files before the interrupt');
+  assert.ok(r.signal === 'SIGINT' || r.code !== 0, `interrupted (code ${r.code}, signal ${r.signal})`);
+  assert.deepEqual(readdirSync(scratch), [], 'the run\'s temporary directory was removed');
+  const left = existsSync(out) ? readdirSync(out) : [];
+  assert.ok(left.every((f) => f === 'big.png'), `only complete outputs: ${left.join(', ')}`);
+});

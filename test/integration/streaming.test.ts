@@ -18,6 +18,7 @@ import { firstDifference, randomImage, rng } from '../helpers/images.js';
 import { decodeRgba, fromRgba } from '../helpers/image-files.js';
 import { tempDir } from '../helpers/temp.js';
 import { abiFilterWat, writeWasm } from '../helpers/wat.js';
+import { runCli } from '../helpers/cli.js';
 
 const tmp = tempDir('tessera-streaming-');
 const previousTmp = process.env.TMPDIR;
@@ -222,4 +223,17 @@ test('no arena: a filter that scans its whole memory under shared finds only its
     if (name.startsWith('a')) assert.ok(seen > 0, `${name}: the filter sees its own image`);
     else assert.equal(seen, 0, `${name}: the filter saw ${seen} words of another image's pixels`);
   }
+});
+
+test('tessera run --memory: too small for one band is a clear error naming the image and the flag, the run goes on', async () => {
+  const input = join(tmp.dir, 'cli-memory-in');
+  const out = join(tmp.dir, 'cli-memory-out');
+  mkdirSync(input);
+  await fromRgba(randomImage(3000, 40, rng(1), true), 3000, 40).png().toFile(join(input, 'wide.png'));
+  await fromRgba(randomImage(40, 40, rng(2), true), 40, 40).png().toFile(join(input, 'small.png'));
+  const r = await runCli(['run', '--filter', 'sobel', '--input', input, '--output', out, '--memory', '1']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /wide\.png: 3000×40 needs at least \d+ MiB for one band of 40 rows, more than --memory 1 MiB; raise --memory or lower --tile/);
+  assert.deepEqual(readdirSync(out), ['small.png']);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
