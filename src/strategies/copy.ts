@@ -66,7 +66,8 @@ export class CopyHost implements StrategyHost {
 
 /**
  * Thread side of `copy`: one pooled instance whose memory grows to fit the largest
- * tile seen, or with `isolation: 'instance'` a fresh instance per tile.
+ * tile seen, renewed (scrubbed memory, fresh instance) whenever tiles of another image
+ * arrive, or with `isolation: 'instance'` a fresh instance per tile.
  *
  * A fresh instance starts from fresh state — globals, data segments rewritten, every
  * byte of its memory zero — but over a scrubbed memory of the same size rather than a
@@ -79,6 +80,8 @@ export class CopyTileRunner implements TileRunner {
   private instance: FilterInstance;
   /** Bytes of memory the host itself asked for (the high-water mark of tile layouts). */
   private hostBytes = 0;
+  /** The image (group) of the last tile: a pooled instance is renewed when the image changes. */
+  private group: number | undefined;
 
   constructor(private readonly init: RunnerInit) {
     this.instance = this.instantiate();
@@ -106,7 +109,10 @@ export class CopyTileRunner implements TileRunner {
     const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
     const { width, height } = task;
     const t0 = performance.now();
-    if (this.init.isolation === 'instance') this.renew();
+    // A fresh instance per tile (`instance`), or at least per image (`pooled`): a smaller
+    // tile, the filter's scratch or its heap must not show it the bytes of another image.
+    if (this.init.isolation === 'instance' || (task.group !== undefined && task.group !== this.group)) this.renew();
+    this.group = task.group;
     const { exports, memory } = this.instance;
     const inStride = align16((width + 2 * halo) * 4);
     const inRows = height + 2 * halo;

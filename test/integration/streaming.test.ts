@@ -174,7 +174,7 @@ test('a pathological tile size runs in a bounded window of tiles (--tile 1 on a 
   assert.ok(peak <= bound, `${peak} tiles in flight at once, bound ${bound}`);
 });
 
-test('no arena: a filter that scans its whole memory under shared finds only its own image', async () => {
+test('no arena: a filter that scans its whole memory finds only its own image (shared, and copy with pooled instances)', async () => {
   // For every tile: counts the 32-bit words of its memory equal to 0xA5A5A5A5 (the pixels
   // of the "A" images) and writes the count (saturated) into every output pixel's red.
   const body = `(local $i i32) (local $end i32) (local $n i32) (local $y i32) (local $x i32) (local $v i32)
@@ -197,31 +197,35 @@ test('no arena: a filter that scans its whole memory under shared finds only its
       (local.set $y (i32.add (local.get $y) (i32.const 1)))
       (br $row)))`;
   const filter = writeWasm(tmp.dir, 'memory-scan', abiFilterWat(body));
-  const input = join(tmp.dir, 'scan-in');
-  const out = join(tmp.dir, 'scan-out');
-  mkdirSync(input);
-  mkdirSync(out);
-  const size = 64;
-  const files: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    const file = join(input, `${i % 2 ? 'b' : 'a'}${i}.png`);
-    const pixels = new Uint8Array(size * size * 4).fill(i % 2 ? 0x37 : 0xa5);
-    await fromRgba(pixels, size, size).png().toFile(file);
-    files.push(file);
-  }
-  const session = new Session({ filter, strategy: 'shared', workers: 2, tileSize: 16, imagesInFlight: 8 });
-  try {
-    const summary = await session.run(files, out);
-    assert.equal(summary.succeeded, 16, JSON.stringify(summary.results.map((r) => r.error)));
-  } finally {
-    await session.close();
-  }
-  for (const file of files) {
-    const name = file.slice(input.length + 1);
-    const { data } = await decodeRgba(join(out, name));
-    const seen = data[0];
-    if (name.startsWith('a')) assert.ok(seen > 0, `${name}: the filter sees its own image`);
-    else assert.equal(seen, 0, `${name}: the filter saw ${seen} words of another image's pixels`);
+  // "b" images are smaller than one tile of an "a" image: under copy a pooled instance that
+  // filtered an "a" tile would still hold its bytes beyond a "b" tile's region.
+  for (const strategy of ['shared', 'copy'] as const) {
+    const input = join(tmp.dir, `scan-in-${strategy}`);
+    const out = join(tmp.dir, `scan-out-${strategy}`);
+    mkdirSync(input);
+    mkdirSync(out);
+    const files: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const a = i % 2 === 0;
+      const size = a ? 64 : 8;
+      const file = join(input, `${a ? 'a' : 'b'}${i}.png`);
+      await fromRgba(new Uint8Array(size * size * 4).fill(a ? 0xa5 : 0x37), size, size).png().toFile(file);
+      files.push(file);
+    }
+    const session = new Session({ filter, strategy, workers: 2, tileSize: 16, imagesInFlight: 8 });
+    try {
+      const summary = await session.run(files, out);
+      assert.equal(summary.succeeded, 16, JSON.stringify(summary.results.map((r) => r.error)));
+    } finally {
+      await session.close();
+    }
+    for (const file of files) {
+      const name = file.slice(input.length + 1);
+      const { data } = await decodeRgba(join(out, name));
+      const seen = data[0];
+      if (name.startsWith('a')) assert.ok(seen > 0, `${strategy} ${name}: the filter sees its own image`);
+      else assert.equal(seen, 0, `${strategy} ${name}: the filter saw ${seen} words of another image's pixels`);
+    }
   }
 });
 
