@@ -11,7 +11,7 @@
  * const summary = await processImages({ filter: 'gaussian-blur', params: { sigma: 2 }, input: 'photos', output: 'out' });
  */
 export { processImages, type ProcessImagesOptions } from './pipeline/process-images.js';
-export { Session, type RunOptions, type RunSummary, type ImageResult, type ImageEvent } from './pipeline/session.js';
+export { Session, type RunOptions, type RunSummary, type ImageResult, type ImageEvent, type BandEvent } from './pipeline/session.js';
 export type { SessionOptions } from './pipeline/session-config.js';
 export type { StageTimes } from './pipeline/stages.js';
 export {
@@ -20,6 +20,8 @@ export {
   DEFAULT_IMAGES_IN_FLIGHT,
   DEFAULT_FILTER_MEMORY_MB,
   DEFAULT_TILE_TIMEOUT_MS,
+  DEFAULT_STREAM_ABOVE_PIXELS,
+  defaultMemoryMb,
 } from './pipeline/defaults.js';
 export { listFilters, describeFilter, type FilterInfo } from './filter/catalog.js';
 export { checkFilter, type FilterCheckReport, type CheckStep } from './filter/check.js';

@@ -4,6 +4,8 @@ import type CliProgress from 'cli-progress';
 /** Reports progress of a batch: a bar on a TTY, nothing otherwise (the summary line follows). */
 export interface Progress {
   tick(label: string): void;
+  /** Shows what the current long item is doing (a big image's bands), without counting an item. */
+  note(label: string): void;
   stop(): void;
   /** Prints a line without breaking the bar. */
   log(line: string): void;
@@ -17,7 +19,7 @@ export const PROGRESS_DELAY_MS = 400;
 
 /** A progress bar on stderr when it is a terminal and `enabled`, drawn once the batch has run {@link PROGRESS_DELAY_MS}. */
 export function createProgress(total: number, enabled: boolean): Progress {
-  const plain: Progress = { tick() {}, stop() {}, log: (line) => process.stderr.write(line + '\n') };
+  const plain: Progress = { tick() {}, note() {}, stop() {}, log: (line) => process.stderr.write(line + '\n') };
   if (!enabled || !process.stderr.isTTY) return plain;
   let done = 0;
   let label = '';
@@ -36,6 +38,10 @@ export function createProgress(total: number, enabled: boolean): Progress {
       done++;
       label = name;
       bar?.increment(1, { label });
+    },
+    note: (text) => {
+      label = text;
+      bar?.update(done, { label });
     },
     stop: () => {
       clearTimeout(timer);

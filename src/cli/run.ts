@@ -114,6 +114,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
             if (result.error) progress.log(`error: ${result.error}`);
             progress.tick(basename(result.input));
           },
+          onBand: ({ input, done, total }) => progress.note(`${basename(input)}: band ${done}/${total}`),
         });
       } finally {
         progress.stop();

@@ -34,6 +34,8 @@ export interface BandLoopOptions {
   label: string;
   /** Filtered rows go straight into this output, copied there by the threads; `write` is then not called. */
   direct?: DirectOutput;
+  /** Called as each band is done, with how many are done of how many. */
+  onBand?: (done: number, total: number) => void;
 }
 
 /**
@@ -41,10 +43,11 @@ export interface BandLoopOptions {
  * failure stops new bands, waits for those in flight, and is thrown.
  */
 export async function runBands(ctx: RegionContext, options: BandLoopOptions, read: BandReader, write: BandWriter, stages: StageTimes): Promise<number> {
-  const { width, height, halo, bandRows, depth, budget, bandBytes, label, direct } = options;
+  const { width, height, halo, bandRows, depth, budget, bandBytes, label, direct, onBand } = options;
   const count = bandCount(height, bandRows);
   let next = 0;
   let tiles = 0;
+  let bandsDone = 0;
   let failure: { error: unknown } | undefined;
   // A lane takes its bytes once and keeps its buffers from band to band (the last band's
   // are reused for the next: no fresh memory, no page faults), and gives both back at the end.
@@ -60,6 +63,7 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
         stages.splitMs += performance.now() - t0;
         tiles += await filterRegion(ctx, region, label, band.y0, stages, direct);
         if (!direct) await write(band, ctx.host.output(region));
+        onBand?.(++bandsDone, count);
       }
     } catch (error) {
       failure ??= { error };

@@ -75,6 +75,7 @@ function streamDiskBytes(header: ImageHeader): number {
 /** Streams an image in bands through two temporary files in `temp`, taking each band's bytes of the budget. */
 export async function processStreamed(
   ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'bands' }>, out: string, stages: StageTimes, temp: RunTemp,
+  onBand?: (done: number, total: number) => void,
 ): Promise<JobOutcome> {
   const { width, height } = header;
   const decodedPath = await temp.path('decoded.v');
@@ -92,7 +93,7 @@ export async function processStreamed(
     let gray: GrayStatus = 'gray-opaque';
     const tiles = await runBands(
       ctx,
-      { width, height, halo: ctx.halo, bandRows: plan.bandRows, depth: plan.depth, budget: ctx.budget, bandBytes: plan.bandBytes, label: file },
+      { width, height, halo: ctx.halo, bandRows: plan.bandRows, depth: plan.depth, budget: ctx.budget, bandBytes: plan.bandBytes, label: file, onBand },
       rowsFromVipsFile(reader),
       async (band, rgba) => {
         // Once a band has colour the image is colour: the rest need no gray check.

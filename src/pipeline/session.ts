@@ -69,9 +69,18 @@ export interface RunSummary {
   results: ImageResult[];
 }
 
+/** Progress callback argument: one band of an image streamed in bands is filtered. */
+export interface BandEvent {
+  input: string;
+  done: number;
+  total: number;
+}
+
 /** Options of one run inside a session. */
 export interface RunOptions {
   onImage?: (event: ImageEvent) => void;
+  /** Called as each band of a streamed (big) image is filtered: progress within one long image. */
+  onBand?: (event: BandEvent) => void;
   /** Called with every finished image's RGBA before it is encoded (for verification); not called for images streamed in bands, which are never whole. */
   onPixels?: (input: string, rgba: Uint8Array, width: number, height: number) => void;
 }
@@ -205,7 +214,7 @@ export class Session {
       const { layout, tiles } =
         plan.mode === 'whole'
           ? await processWhole(this.jobs, file, header, plan, out, stages, options.onPixels)
-          : await processStreamed(this.jobs, file, header, plan, out, stages, temp);
+          : await processStreamed(this.jobs, file, header, plan, out, stages, temp, (done, total) => options.onBand?.({ input: file, done, total }));
       return {
         input: file,
         output: out,

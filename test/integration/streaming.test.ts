@@ -82,7 +82,9 @@ test('streamed in bands through temporary files: every filter × strategy writes
       mkdirSync(out);
       const session = new Session({ filter: name, params, strategy, workers: 2, tileSize: 32, bandRows: 32, streamAbovePixels: 0 });
       try {
-        const summary = await session.run([join(input, 'photo.png'), join(input, 'gray.png')], out);
+        const bands: string[] = [];
+        const summary = await session.run([join(input, 'photo.png'), join(input, 'gray.png')], out, { onBand: ({ input: f, done, total }) => bands.push(`${f.endsWith('photo.png') ? 'p' : 'g'}${done}/${total}`) });
+        assert.deepEqual(bands.filter((b) => b.startsWith('p')), ['p1/4', 'p2/4', 'p3/4', 'p4/4'], 'progress for every band of a streamed image');
         assert.equal(summary.succeeded, 2, JSON.stringify(summary.results.map((r) => r.error)));
         for (const [file, pixels] of [['photo.png', rgba], ['gray.png', gray]] as const) {
           const result = summary.results.find((r) => r.input.endsWith(file))!;
