@@ -11,8 +11,8 @@ import { decodePixels, decodeToVipsFile, type ImageHeader } from '../io/decode.j
 import { encodeFromFile, encodeImage, outputLayout, prepareForEncode, type ChannelLayout } from '../io/encode.js';
 import { combineGray, grayStatus, type GrayStatus } from '../io/gray-pack.js';
 import { describeDiskError, type RunTemp } from '../io/run-temp.js';
-import { TiffStripWriter } from '../io/tiff-strips.js';
-import { VipsRowReader } from '../io/vips-rows.js';
+import type { TiffStripWriter } from '../io/tiff-strips.js';
+import type { VipsRowReader } from '../io/vips-rows.js';
 import { runBands } from './band-loop.js';
 import { rowsFromMemory, rowsFromVipsFile } from './band-sources.js';
 import type { ImagePlan } from './image-plan.js';
@@ -78,6 +78,8 @@ export async function processStreamed(
   onBand?: (done: number, total: number) => void,
 ): Promise<JobOutcome> {
   const { width, height } = header;
+  // Loaded by the first image that streams: a folder of photos never needs them.
+  const [{ TiffStripWriter: Writer }, { VipsRowReader: Reader }] = await Promise.all([import('../io/tiff-strips.js'), import('../io/vips-rows.js')]);
   const decodedPath = await temp.path('decoded.v');
   const filteredPath = await temp.path('filtered.tif');
   await temp.ensureSpace(streamDiskBytes(header), file);
@@ -87,8 +89,8 @@ export async function processStreamed(
   let reader: VipsRowReader | undefined;
   let writer: TiffStripWriter | undefined;
   try {
-    reader = await VipsRowReader.open(decodedPath, width, height, decoding);
-    writer = await TiffStripWriter.create(filteredPath, width, height, plan.bandRows);
+    reader = await Reader.open(decodedPath, width, height, decoding);
+    writer = await Writer.create(filteredPath, width, height, plan.bandRows);
     const strips = writer;
     let gray: GrayStatus = 'gray-opaque';
     const tiles = await runBands(
