@@ -18,7 +18,7 @@ import {
   DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
 import { doneMessage, refuseReason, sourceBytes, type TileJobData } from './protocol.js';
-import { listRuns, reapRun } from './registry.js';
+import { listRuns, reapRun, sweep } from './registry.js';
 
 /** Options of a worker node. */
 export interface TileWorkerOptions {
@@ -116,7 +116,7 @@ export class TileWorkerNode {
           await this.leave(id);
           if (await reapRun(this.redis, id)) this.log(`tessera worker ${this.name}: swept run ${id} (its coordinator stopped answering)`);
         }
-        for (const id of [...this.runs.keys()]) if (!live.includes(id)) await this.leave(id);
+        for (const id of [...this.runs.keys()]) if (!live.includes(id)) await this.leave(id, true);
       } catch (err) {
         this.stats.lastError = `discovery: ${errorMessage(err)}`;
       } finally {
@@ -143,7 +143,13 @@ export class TileWorkerNode {
     this.runs.set(runId, { keys, worker });
   }
 
-  private async leave(runId: string): Promise<void> {
+  /**
+   * Stops serving a run. With `ended` (its coordinator has deregistered it and swept its
+   * keys), whatever this worker's queue client wrote after that sweep — BullMQ writes the
+   * queue's `meta` as a worker starts, and a run that fails fast can end while this one is
+   * still starting — is swept too, so no key outlives its run.
+   */
+  private async leave(runId: string, ended = false): Promise<void> {
     const run = this.runs.get(runId);
     if (!run) return;
     this.runs.delete(runId);
@@ -153,6 +159,7 @@ export class TileWorkerNode {
     } catch {
       // closing anyway
     }
+    if (ended && this.redis) await sweep(this.redis, run.keys.pattern).catch(() => {});
   }
 
   private async process(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
