@@ -11,6 +11,7 @@ import { ABI_VERSION, ALLOWED_IMPORTS, FILTER_ARITY, HALO_ARITY, HOST_BASE, MAX_
 import { inspectWasmBinary, type MemoryLimits } from './binary.js';
 import { BUILTIN_FILTER_DIR } from './artifacts.js';
 import { MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
+import { probeInThread, ProbeTimeout, type FilterFacts, type ProbeAsk, type ProbeOutcome } from './probe.js';
 
 /** How a module gets its linear memory. */
 export type MemoryMode = 'exported' | 'imported' | 'imported-shared';
@@ -205,26 +206,67 @@ export function instantiateFilter(variant: FilterVariant, memory?: WebAssembly.M
   return { exports: typed, memory: mem! };
 }
 
-function checkInstance(variant: FilterVariant, source: string): void {
+/** Cap on a probe's memory, in pages (256 MiB): a start function cannot take more while it is asked about itself. */
+const PROBE_MEMORY_PAGES = 4096;
+
+/**
+ * Instantiates the filter in this thread and asks it what a probe asks (see probe.ts).
+ * Runs filter code: call it only for a trusted filter or from the probe thread.
+ */
+export function gatherFacts(variant: FilterVariant, ask: ProbeAsk): FilterFacts {
   let inst: FilterInstance;
   try {
-    inst = instantiateFilter(variant);
+    inst = instantiateFilter(variant, variant.memory === 'exported' ? undefined : createFilterMemory(variant, PROBE_MEMORY_PAGES));
   } catch (err) {
-    invalid(source, `cannot be instantiated (${(err as Error).message})`);
+    return { instantiateError: errorText(err) };
   }
-  const fn = inst.exports as unknown as Record<string, { length: number }>;
-  const arity: Array<[string, number]> = [['filter', FILTER_ARITY], ['halo', HALO_ARITY]];
-  if (typeof fn.scratch_size === 'function' && fn.scratch_size.length !== 0) arity.push(['scratch_size', SCRATCH_ARITY]);
-  for (const [name, n] of arity) {
-    if (fn[name].length !== n) invalid(source, `export "${name}" takes ${fn[name].length} arguments, ABI v1 says ${n}`);
-  }
-  let abi: number;
+  const raw = inst.exports as unknown as Record<string, { length: number } | undefined>;
+  const facts: FilterFacts = { arity: { filter: raw.filter!.length, halo: raw.halo!.length, scratch_size: raw.scratch_size?.length ?? 0 } };
+  const call = (f: () => number): ProbeOutcome => {
+    try {
+      return { value: f() };
+    } catch (err) {
+      return { error: errorText(err) };
+    }
+  };
+  facts.abi = call(() => inst.exports.tessera_abi());
+  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = ask.params ?? [];
+  if (ask.params) facts.halo = call(() => inst.exports.halo(p0, p1, p2, p3));
+  if (ask.params && ask.tileSize) facts.scratch = call(() => inst.exports.scratch_size(ask.tileSize!, ask.tileSize!, p0, p1, p2, p3));
+  return facts;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * What the filter answers about itself: asked in this thread when it is trusted (built-in),
+ * else in a probe thread under a deadline.
+ * @throws TesseraError FilterInvalid when an untrusted filter does not answer in time
+ */
+function askFilter(variant: FilterVariant, ask: ProbeAsk, source: string, trusted: boolean): FilterFacts {
+  if (trusted) return gatherFacts(variant, ask);
   try {
-    abi = inst.exports.tessera_abi();
+    return probeInThread(variant, ask);
   } catch (err) {
-    invalid(source, `tessera_abi() trapped (${(err as Error).message})`);
+    if (err instanceof ProbeTimeout) invalid(source, `${err.message} (a loop in its start function or one of those exports?); its thread was stopped`);
+    throw err;
   }
-  if (abi !== ABI_VERSION) invalid(source, `tessera_abi() returned ${abi}; this tessera implements ABI ${ABI_VERSION}`);
+}
+
+function checkInstance(variant: FilterVariant, source: string): void {
+  const facts = askFilter(variant, {}, source, false);
+  if (facts.instantiateError !== undefined) invalid(source, `cannot be instantiated (${facts.instantiateError})`);
+  const arity = facts.arity!;
+  const checks: Array<[string, number, number]> = [['filter', arity.filter, FILTER_ARITY], ['halo', arity.halo, HALO_ARITY]];
+  if (arity.scratch_size !== 0) checks.push(['scratch_size', arity.scratch_size, SCRATCH_ARITY]);
+  for (const [name, n, want] of checks) {
+    if (n !== want) invalid(source, `export "${name}" takes ${n} arguments, ABI v1 says ${want}`);
+  }
+  const abi = facts.abi!;
+  if ('error' in abi) invalid(source, `tessera_abi() trapped (${abi.error})`);
+  if (abi.value !== ABI_VERSION) invalid(source, `tessera_abi() returned ${abi.value}; this tessera implements ABI ${ABI_VERSION}`);
 }
 
 function existingFile(path: string): string | undefined {
@@ -295,28 +337,50 @@ export function loadFilter(nameOrPath: string): FilterModule {
   return filter;
 }
 
-/** Calls the filter's `halo` export for these i32 params and checks the answer. */
-export function filterHalo(filter: FilterModule, params: readonly number[]): number {
-  const inst = instantiateFilter(filter.plain);
-  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
-  const halo = inst.exports.halo(p0, p1, p2, p3);
-  if (!Number.isInteger(halo) || halo < 0 || halo > MAX_HALO) {
-    throw new TesseraError(ErrorCode.FilterInvalid, `${filter.source === 'built-in' ? filter.name : filter.source}: halo() returned ${halo}; allowed 0..${MAX_HALO}`);
-  }
-  return halo;
+/** The name error messages give a filter. */
+function filterSource(filter: FilterModule): string {
+  return filter.source === 'built-in' ? filter.name : filter.source;
 }
 
 /**
- * Bytes of scratch the filter asks for a full `tileSize`×`tileSize` tile with these
- * params (what each lane of an image's memory reserves under `shared`).
- * @throws TesseraError FilterInvalid on an answer that is not a byte count
+ * Calls the filter's `halo` export for these i32 params and checks the answer (a user's
+ * filter in a probe thread, under a deadline).
+ * @throws TesseraError FilterInvalid on a trap, a loop or an answer out of range
+ */
+export function filterHalo(filter: FilterModule, params: readonly number[]): number {
+  return filterGeometry(filter, params).halo;
+}
+
+/**
+ * The halo for these params and, with `tileSize`, the scratch bytes of a full tile (what
+ * each lane of an image's memory reserves under `shared`), asked in one probe.
+ * @throws TesseraError FilterInvalid on a trap, a loop or an answer out of range
+ */
+export function filterGeometry(filter: FilterModule, params: readonly number[], tileSize?: number): { halo: number; scratchBytes: number } {
+  const source = filterSource(filter);
+  const facts = askFilter(filter.plain, { params, tileSize }, source, filter.builtin);
+  if (facts.instantiateError !== undefined) invalid(source, `cannot be instantiated (${facts.instantiateError})`);
+  const halo = facts.halo!;
+  if ('error' in halo) invalid(source, `halo() trapped (${halo.error})`);
+  if (!Number.isInteger(halo.value) || halo.value < 0 || halo.value > MAX_HALO) {
+    throw new TesseraError(ErrorCode.FilterInvalid, `${source}: halo() returned ${halo.value}; allowed 0..${MAX_HALO}`);
+  }
+  let scratchBytes = 0;
+  if (tileSize !== undefined) {
+    const scratch = facts.scratch!;
+    if ('error' in scratch) invalid(source, `scratch_size() trapped (${scratch.error})`);
+    if (!Number.isInteger(scratch.value) || scratch.value < 0) {
+      throw new TesseraError(ErrorCode.FilterInvalid, `${source}: scratch_size(${tileSize}, ${tileSize}) returned ${scratch.value}; expected a byte count`);
+    }
+    scratchBytes = scratch.value;
+  }
+  return { halo: halo.value, scratchBytes };
+}
+
+/**
+ * Bytes of scratch the filter asks for a full `tileSize`×`tileSize` tile with these params.
+ * @throws TesseraError FilterInvalid on a trap, a loop or an answer that is not a byte count
  */
 export function filterScratchBytes(filter: FilterModule, params: readonly number[], tileSize: number): number {
-  const inst = instantiateFilter(filter.plain);
-  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = params;
-  const bytes = inst.exports.scratch_size(tileSize, tileSize, p0, p1, p2, p3);
-  if (!Number.isInteger(bytes) || bytes < 0) {
-    throw new TesseraError(ErrorCode.FilterInvalid, `${filter.source === 'built-in' ? filter.name : filter.source}: scratch_size(${tileSize}, ${tileSize}) returned ${bytes}; expected a byte count`);
-  }
-  return bytes;
+  return filterGeometry(filter, params, tileSize).scratchBytes;
 }

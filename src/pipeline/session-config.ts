@@ -19,7 +19,7 @@ import {
 } from './defaults.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
 import { PAGE } from '../filter/abi.js';
-import { filterHalo, filterScratchBytes, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
+import { filterGeometry, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
 import { resolveParams, type ParamInput } from '../filter/params.js';
 
 /** Options of a session. */
@@ -162,8 +162,8 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   }
   const params = resolveParams(filter.manifest, options.params);
   const paramValues = Object.fromEntries(filter.manifest.params.map((p, i) => [p.name, params[i] / p.scale]));
-  const halo = filterHalo(filter, params);
-  const scratchBytes = strategy === 'shared' ? filterScratchBytes(filter, params, tileSize) : 0;
+  // One probe (a thread under a deadline, for a user's filter) answers both.
+  const { halo, scratchBytes } = filterGeometry(filter, params, strategy === 'shared' ? tileSize : undefined);
   if (scratchBytes > filterMemoryMb * 2 ** 20) {
     throw new TesseraError(
       ErrorCode.FilterInvalid,

@@ -341,3 +341,30 @@ test('a streamed image: Ctrl-C mid-run removes the run\'s temporary directory an
   const left = existsSync(out) ? readdirSync(out) : [];
   assert.ok(left.every((f) => f === 'big.png'), `only complete outputs: ${left.join(', ')}`);
 });
+
+test('a loop in any entry point called at load (start function, tessera_abi, halo, scratch_size) fails the load in bounded time, naming the filter', async () => {
+  const spin = '(loop $l (br $l))';
+  const module = (parts: { start?: boolean; abi?: string; halo?: string; scratch?: string }) => `(module
+  (import "env" "memory" (memory 1 65536 shared))
+  (func $spin ${spin})
+  ${parts.start ? '(start $spin)' : ''}
+  (func (export "tessera_abi") (result i32) ${parts.abi ?? 'i32.const 1'})
+  (func (export "halo") (param i32 i32 i32 i32) (result i32) ${parts.halo ?? 'i32.const 0'})
+  (func (export "scratch_size") (param i32 i32 i32 i32 i32 i32) (result i32) ${parts.scratch ?? 'i32.const 0'})
+  (func (export "filter") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))`;
+  const cases = [
+    ['loop-start', module({ start: true })],
+    ['loop-abi', module({ abi: `${spin} i32.const 1` })],
+    ['loop-halo', module({ halo: `${spin} i32.const 0` })],
+    ['loop-scratch', module({ scratch: `${spin} i32.const 0` })],
+  ] as const;
+  for (const [name, text] of cases) {
+    const file = writeWasm(tmp.dir, name, text);
+    const started = performance.now();
+    const r = await runCli(['run', '--filter', file, '--input', join(tmp.dir, 'filter-inputs'), '--output', join(tmp.dir, `${name}-out`)], { timeoutMs: NO_HANG_MS });
+    const ms = performance.now() - started;
+    assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${name}\\.wasm: not a tessera filter: did not finish instantiating and answering .* within \\d+ ms .*its thread was stopped`), name);
+    assert.ok(ms < NO_HANG_MS, `${name} took ${ms} ms`);
+  }
+});

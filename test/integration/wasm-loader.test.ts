@@ -1,4 +1,7 @@
-/** Loading filters: ABI v1 validation, manifests, params, binary inspection. */
+/**
+ * Loading filters: ABI v1 validation, manifests, params, binary inspection. Integration
+ * tests: loading a user's module asks it about itself in a probe thread, under a deadline.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
