@@ -81,6 +81,8 @@ Examples:
 Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2 usage error.`,
     )
     .action(async (flags: RunFlags) => {
+      // A user's filter is asked about itself in a probe thread: start it now, beside the loading below.
+      if (/\.wasm$|[/\\]/.test(flags.filter)) (await import('../filter/probe.js')).warmProbe();
       // Imported here, not above: `tessera run --help` should not wait for sharp and WebAssembly.
       const [{ parseParamPairs }, { listInputs, prepareOutputDir }, { Session }, { createProgress }] = await Promise.all([
         import('../filter/params.js'),
