@@ -11,6 +11,7 @@ import { ABI_VERSION, ALLOWED_IMPORTS, FILTER_ARITY, HALO_ARITY, HOST_BASE, MAX_
 import { inspectWasmBinary, type MemoryLimits } from './binary.js';
 import { BUILTIN_FILTER_DIR } from './artifacts.js';
 import { MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
+import { filterText } from './filter-text.js';
 import { probeInThread, ProbeTimeout, type FilterFacts, type ProbeAsk, type ProbeOutcome } from './probe.js';
 
 /** How a module gets its linear memory. */
@@ -236,8 +237,9 @@ export function gatherFacts(variant: FilterVariant, ask: ProbeAsk): FilterFacts 
   return facts;
 }
 
+/** A failure's words, made safe: they may be the filter's own (an abort message). */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return filterText(err instanceof Error ? err.message : String(err));
 }
 
 /**

@@ -10,8 +10,8 @@ import { MANIFEST_SECTION } from '../../src/filter/manifest.js';
 
 const wabtModule = await wabt();
 
-/** Everything the tests' modules use: shared memories and atomics, memory.copy, v128. */
-const FEATURES = { threads: true, bulk_memory: true, simd: true };
+/** Everything the tests' modules use: shared memories and atomics, memory.copy, v128, exceptions. */
+const FEATURES = { threads: true, bulk_memory: true, simd: true, exceptions: true };
 
 /** Assembles WebAssembly text; `name` only labels parse errors. */
 export function assemble(text: string, name = 'test.wat'): Uint8Array {

@@ -368,3 +368,31 @@ test('a loop in any entry point called at load (start function, tessera_abi, hal
     assert.ok(ms < NO_HANG_MS, `${name} took ${ms} ms`);
   }
 });
+
+test('text from a filter reaches the terminal escaped, and an uncaught WebAssembly exception is named', async () => {
+  // An AssemblyScript-style abort message (UTF-16, its byte length in the 4 bytes before it) with an escape sequence and a forged line.
+  const text = '\u001b[31mevil\u001b[0m\nforged: ok';
+  const utf16 = Buffer.from(text, 'utf16le');
+  const bytes = Buffer.concat([Buffer.from(new Uint32Array([utf16.length]).buffer), utf16]);
+  const data = [...bytes].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  const aborting = filterWasm('abort-escape', '(call $abort (i32.const 1028) (i32.const 0) (i32.const 0) (i32.const 0))', {
+    extra: `(import "env" "abort" (func $abort (param i32 i32 i32 i32))) (data (i32.const 1024) "${data}")`,
+  });
+  const throwing = filterWasm('throws', '(throw $oops)', { extra: '(tag $oops)' });
+  const rgba = randomImage(16, 16, rng(4));
+  for (const [file, expected] of [
+    [aborting, /filter aborted: \\x1b\[31mevil\\x1b\[0m\\x0aforged: ok/],
+    [throwing, /the filter threw a WebAssembly exception it did not catch/],
+  ] as const) {
+    const session = new Session({ filter: file, strategy: 'copy', workers: 1, tileSize: 16 });
+    try {
+      await assert.rejects(session.filterPixels(rgba, 16, 16, 'card'), (err: Error) => {
+        assert.match(err.message, expected);
+        assert.doesNotMatch(err.message, /[\u0000-\u001f]/, 'no raw control characters');
+        return true;
+      });
+    } finally {
+      await session.close();
+    }
+  }
+});

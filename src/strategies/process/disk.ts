@@ -17,6 +17,7 @@ import type { RunnerInit, TileTask, TileTimings } from '../types.js';
 import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from './child-process.js';
 import { tileTimeoutError } from '../../executors/deadline.js';
 import type { TileExecutor } from '../../executors/types.js';
+import { filterText } from '../../filter/filter-text.js';
 
 function runProcess(args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -33,7 +34,7 @@ function runProcess(args: string[], timeoutMs: number): Promise<void> {
       clearTimeout(timer);
       if (code === 0) resolve();
       else if (timedOut) reject(tileTimeoutError(timeoutMs, 'its filter process was killed'));
-      else reject(new Error(`filter process exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`));
+      else reject(new Error(`filter process exited (${signal ?? `code ${code}`})${stderr ? `: ${filterText(stderr.trim())}` : ''}`));
     });
   });
 }

@@ -11,6 +11,7 @@ import type { RunnerInit, TileTask, TileTimings } from '../types.js';
 import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from './child-process.js';
 import { tileTimeoutError } from '../../executors/deadline.js';
 import type { TileExecutor } from '../../executors/types.js';
+import { filterText } from '../../filter/filter-text.js';
 
 interface Pending {
   task: TileTask;
@@ -36,7 +37,7 @@ class FilterProcess {
       this.dead = true;
       const why = this.timedOut
         ? tileTimeoutError(this.timeoutMs, 'its filter process was killed and replaced').message
-        : `filter process exited (${signal ?? `code ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`;
+        : `filter process exited (${signal ?? `code ${code}`})${this.stderr ? `: ${filterText(this.stderr.trim())}` : ''}`;
       if (this.current) clearTimeout(this.current.timer);
       this.current?.pending.reject(new Error(why));
       this.current = undefined;
