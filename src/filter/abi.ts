@@ -21,6 +21,17 @@ export const ALLOWED_IMPORTS: ReadonlyArray<{ module: string; name: string; kind
   { module: 'env', name: 'abort', kind: 'function' },
 ];
 
+/**
+ * Imports the WASI command form (`pipe`, `disk`) may declare: a tile frame in on stdin,
+ * out on stdout, an exit code — nothing that reaches files, clocks or randomness, because
+ * `node:wasi` is no sandbox for untrusted code. Anything else is refused at load.
+ */
+export const ALLOWED_WASI_IMPORTS: ReadonlyArray<{ module: string; name: string; kind: string }> = [
+  { module: 'wasi_snapshot_preview1', name: 'fd_read', kind: 'function' },
+  { module: 'wasi_snapshot_preview1', name: 'fd_write', kind: 'function' },
+  { module: 'wasi_snapshot_preview1', name: 'proc_exit', kind: 'function' },
+];
+
 /** Number of arguments of `filter(src, srcStride, dst, dstStride, width, height, scratch, p0, p1, p2, p3)`. */
 export const FILTER_ARITY = 11;
 /** Number of arguments of `halo(p0, p1, p2, p3)`. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { ErrorCode, TesseraError } from '../errors.js';
-import { ABI_VERSION, ALLOWED_IMPORTS, FILTER_ARITY, HALO_ARITY, HOST_BASE, MAX_HALO, PAGE, SCRATCH_ARITY } from './abi.js';
+import { ABI_VERSION, ALLOWED_IMPORTS, ALLOWED_WASI_IMPORTS, FILTER_ARITY, HALO_ARITY, HOST_BASE, MAX_HALO, PAGE, SCRATCH_ARITY } from './abi.js';
 import { inspectWasmBinary, type MemoryLimits } from './binary.js';
 import { BUILTIN_FILTER_DIR } from './artifacts.js';
 import { MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
@@ -271,6 +271,28 @@ function checkInstance(variant: FilterVariant, source: string): void {
   if (abi.value !== ABI_VERSION) invalid(source, `tessera_abi() returned ${abi.value}; this tessera implements ABI ${ABI_VERSION}`);
 }
 
+/**
+ * Checks a WASI command form (`FILE.wasi.wasm`) before any strategy may run it: it must
+ * compile and import only {@link ALLOWED_WASI_IMPORTS}.
+ * @returns its path
+ * @throws TesseraError FilterInvalid naming the file and the import
+ */
+function checkCommandForm(path: string): string {
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(readFileSync(path));
+  } catch (err) {
+    invalid(path, `does not compile (${(err as Error).message})`);
+  }
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (!ALLOWED_WASI_IMPORTS.some((a) => a.module === imp.module && a.name === imp.name && a.kind === imp.kind)) {
+      const list = ALLOWED_WASI_IMPORTS.map((a) => `${a.module}.${a.name}`).join(', ');
+      invalid(path, `the WASI command form imports ${imp.module}.${imp.name} (${imp.kind}); it may import only ${list}`);
+    }
+  }
+  return path;
+}
+
 function existingFile(path: string): string | undefined {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ? path : undefined;
 }
@@ -297,7 +319,8 @@ function loadFile(path: string): FilterModule {
     if (candidate.memory !== 'imported-shared') invalid(twin, 'does not import a shared env.memory');
     shared = candidate;
   }
-  return { name: manifest.name, manifest, source, builtin: false, plain: variant, shared, command: existingFile(`${stem}.wasi.wasm`) };
+  const commandForm = existingFile(`${stem}.wasi.wasm`);
+  return { name: manifest.name, manifest, source, builtin: false, plain: variant, shared, command: commandForm && checkCommandForm(commandForm) };
 }
 
 function loadBuiltin(name: string): FilterModule {

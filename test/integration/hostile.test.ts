@@ -396,3 +396,14 @@ test('text from a filter reaches the terminal escaped, and an uncaught WebAssemb
     }
   }
 });
+
+test('a WASI command form that imports more than fd_read, fd_write and proc_exit is refused at load, naming the import', async () => {
+  const dir = join(tmp.dir, 'wasi-extra');
+  mkdirSync(dir);
+  writeWasm(dir, 'copier', abiFilterWat(COPY_ROWS_WAT));
+  const wasi = (imports: string) => `(module ${imports} (memory (export "memory") 1) (func (export "_start")))`;
+  writeWasm(dir, 'copier.wasi', wasi('(import "wasi_snapshot_preview1" "fd_read" (func (param i32 i32 i32 i32) (result i32))) (import "wasi_snapshot_preview1" "path_open" (func (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))'));
+  const r = await runCli(['run', '--filter', join(dir, 'copier.wasm'), '--input', join(tmp.dir, 'filter-inputs'), '--output', join(tmp.dir, 'wasi-extra-out'), '--strategy', 'pipe']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /copier\.wasi\.wasm: not a tessera filter: the WASI command form imports wasi_snapshot_preview1\.path_open \(function\); it may import only wasi_snapshot_preview1\.fd_read, wasi_snapshot_preview1\.fd_write, wasi_snapshot_preview1\.proc_exit/);
+});
