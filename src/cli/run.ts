@@ -36,6 +36,7 @@ interface RunFlags {
   filterMemory: number;
   memory: number;
   inFlight: number;
+  followSymlinks?: boolean;
   tileTimeout: number;
   json?: boolean;
   progress: boolean;
@@ -67,6 +68,7 @@ export function runCommand(): Command {
     .option('--in-flight <n>', 'images decoded, filtered or encoded at once, at most (--memory bounds their bytes)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
     .addOption(new Option('--backend <name>', 'where tiles run: local (this machine\'s threads) or queue (tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
     .option('--redis <url>', 'Redis URL for --backend queue, e.g. redis://127.0.0.1:6379')
+    .option('--follow-symlinks', 'read inputs that are symbolic links (by default a link fails with a line saying so; an output is never written onto an input, link or not)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
@@ -103,6 +105,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         maxPixels: flags.maxPixels,
         filterMemoryMb: flags.filterMemory,
         memoryMb: flags.memory,
+        followSymlinks: flags.followSymlinks,
         imagesInFlight: flags.inFlight,
         tileTimeoutMs: flags.tileTimeout,
         backend: flags.backend,

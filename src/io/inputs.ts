@@ -1,4 +1,5 @@
 import { realpathSync, statSync, readdirSync, mkdirSync } from 'node:fs';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ErrorCode, TesseraError } from '../errors.js';
 import { IMAGE_EXTENSIONS } from './formats.js';
@@ -76,4 +77,33 @@ export function prepareOutputDir(output: string, inputRoot: string, rootIsDirect
     throw new TesseraError(ErrorCode.Output, `cannot create output directory ${out} (${(err as NodeJS.ErrnoException).code})`);
   }
   return out;
+}
+
+/**
+ * The link policy for inputs: a symbolic link is read only when `follow` is set
+ * (`--follow-symlinks`); otherwise the file fails with a line saying so. Links are where
+ * "inputs are never written" breaks: `in/a.png → ../keep/a.png` with `--output keep`
+ * would have an output overwrite the very file it was read from.
+ * @returns the input's real path (for {@link guardOutput})
+ * @throws TesseraError Image naming the file and where it points
+ */
+export async function checkInputLink(file: string, follow: boolean): Promise<string> {
+  const st = await lstat(file).catch(() => undefined);
+  if (st?.isSymbolicLink() && !follow) {
+    const target = await readlink(file).catch(() => '?');
+    throw new TesseraError(ErrorCode.Image, `${file}: is a symbolic link (to ${target}); tessera reads links only with --follow-symlinks`);
+  }
+  return realpath(file).catch(() => resolve(file));
+}
+
+/**
+ * Refuses to write `out` when it is — through links — one of the run's inputs.
+ * @param inputs real paths of the run's inputs
+ * @throws TesseraError Output naming both
+ */
+export async function guardOutput(out: string, file: string, inputs: ReadonlySet<string>): Promise<void> {
+  const real = await realpath(out).catch(() => undefined);
+  if (real !== undefined && inputs.has(real)) {
+    throw new TesseraError(ErrorCode.Output, `${file}: its output ${out} is an input of this run (${real}, through a link); not overwritten — choose another --output`);
+  }
 }

@@ -49,6 +49,8 @@ export interface SessionOptions {
    * temporary file, filtered band by band, encoded from another. @defaultValue 4194304 (2048²)
    */
   streamAbovePixels?: number;
+  /** Read inputs that are symbolic links (never writing an output onto an input's real path). @defaultValue false: a link fails with a line saying so */
+  followSymlinks?: boolean;
   /** Rows per band of a streamed image (any size ≥ 1; forcing it also streams every image). @defaultValue about 32 MiB of pixels, a multiple of the tile size */
   bandRows?: number;
   /** Cap on each private filter memory (`copy`), MiB. @defaultValue 256 */
@@ -88,6 +90,7 @@ export interface SessionConfig {
   memoryBytes: number;
   streamAbovePixels: number;
   bandRows?: number;
+  followSymlinks: boolean;
   bandTargetBytes: number;
   bandsInFlight: number;
   /** `shared`: scratch bytes of a full tile. */
@@ -187,7 +190,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
     filter, strategy, isolation, backend, redis: options.redis, workers, tileSize, maxPixels, maxMemoryPages,
-    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, bandRows: options.bandRows, bandTargetBytes: BAND_TARGET_BYTES,
+    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
     bandsInFlight: BANDS_IN_FLIGHT, scratchBytes,
     imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,
   };

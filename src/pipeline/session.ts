@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
 import { readImageHeader } from '../io/decode.js';
+import { checkInputLink, guardOutput } from '../io/inputs.js';
 import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
 import { RunTemp } from '../io/run-temp.js';
 import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
@@ -167,10 +168,12 @@ export class Session {
     let done = 0;
     const lanes = Math.min(files.length, this.imagesInFlight);
     const temp = new RunTemp();
+    // Every input's real path, so that no output is written onto one (through a link).
+    const inputs = new Set(await Promise.all(files.map((f) => checkInputLink(f, true))));
     const lane = async () => {
       while (next < files.length) {
         const i = next++;
-        results[i] = await this.processOne(files[i], outDir, stages, options, temp);
+        results[i] = await this.processOne(files[i], outDir, stages, options, temp, inputs);
         done++;
         options.onImage?.({ result: results[i], done, total: files.length });
       }
@@ -205,12 +208,14 @@ export class Session {
     };
   }
 
-  private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions, temp: RunTemp): Promise<ImageResult> {
+  private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions, temp: RunTemp, inputs: ReadonlySet<string>): Promise<ImageResult> {
     const t0 = performance.now();
     try {
+      await checkInputLink(file, this.config.followSymlinks);
+      const out = join(outDir, basename(file));
+      await guardOutput(out, file, inputs);
       const header = await readImageHeader(file, this.maxPixels);
       const plan = this.planFor(header.width, header.height, file);
-      const out = join(outDir, basename(file));
       const { layout, tiles } =
         plan.mode === 'whole'
           ? await processWhole(this.jobs, file, header, plan, out, stages, options.onPixels)

@@ -87,7 +87,7 @@ describe('bad images', () => {
     mkdirSync(join(input, 'folder.png'));
     bad.push(['folder.png', /is a directory, not an image/]);
     symlinkSync(join(tmp.dir, 'nowhere.png'), join(input, 'dangling.png'));
-    bad.push(['dangling.png', /cannot be read \(ENOENT\)/]);
+    bad.push(['dangling.png', /is a symbolic link \(to .*nowhere\.png\); tessera reads links only with --follow-symlinks/]);
     if (process.getuid?.() !== 0) {
       write('locked.png', png);
       chmodSync(join(input, 'locked.png'), 0);
@@ -406,4 +406,33 @@ test('a WASI command form that imports more than fd_read, fd_write and proc_exit
   const r = await runCli(['run', '--filter', join(dir, 'copier.wasm'), '--input', join(tmp.dir, 'filter-inputs'), '--output', join(tmp.dir, 'wasi-extra-out'), '--strategy', 'pipe']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /copier\.wasi\.wasm: not a tessera filter: the WASI command form imports wasi_snapshot_preview1\.path_open \(function\); it may import only wasi_snapshot_preview1\.fd_read, wasi_snapshot_preview1\.fd_write, wasi_snapshot_preview1\.proc_exit/);
+});
+
+test('inputs are never written through a link: links are refused unless --follow-symlinks, and even then no output lands on an input', async () => {
+  const { symlinkSync, existsSync, readFileSync } = await import('node:fs');
+  const keep = join(tmp.dir, 'links-keep');
+  const input = join(tmp.dir, 'links-in');
+  mkdirSync(keep);
+  mkdirSync(input);
+  await writeRandomPng(join(keep, 'a.png'), 40, 30, 1);
+  await writeRandomPng(join(input, 'b.png'), 40, 30, 2);
+  symlinkSync(join(keep, 'a.png'), join(input, 'a.png'));
+  const original = readFileSync(join(keep, 'a.png'));
+  // Default: the link fails with a line saying so; the other image is written.
+  const out = join(tmp.dir, 'links-out');
+  const r = await runCli(['run', '--filter', 'invert', '--input', input, '--output', out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /a\.png: is a symbolic link \(to .*links-keep\/a\.png\); tessera reads links only with --follow-symlinks/);
+  assert.deepEqual(readdirSync(out), ['b.png']);
+  // Followed: read, written elsewhere.
+  const out2 = join(tmp.dir, 'links-out2');
+  const followed = await runCli(['run', '--filter', 'invert', '--input', input, '--output', out2, '--follow-symlinks']);
+  assert.equal(followed.code, 0, followed.stderr);
+  assert.deepEqual(readdirSync(out2).sort(), ['a.png', 'b.png']);
+  // Followed, with the output directory where the link points: the output would be the input itself.
+  const attack = await runCli(['run', '--filter', 'invert', '--input', input, '--output', keep, '--follow-symlinks']);
+  assert.equal(attack.code, 1, attack.stderr);
+  assert.match(attack.stderr, /a\.png: its output .*links-keep\/a\.png is an input of this run .*not overwritten/);
+  assert.deepEqual(readFileSync(join(keep, 'a.png')), original, 'the input behind the link is untouched');
+  assert.ok(existsSync(join(keep, 'b.png')), 'the other image is written');
 });
