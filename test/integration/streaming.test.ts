@@ -243,3 +243,35 @@ test('tessera run --memory: too small for one band is a clear error naming the i
   assert.deepEqual(readdirSync(out), ['small.png']);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('a temporary disk too small for a streamed image is a clear error naming the image, checked before it starts', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  if (process.getuid?.() !== 0) {
+    if (process.env.CI === 'true') assert.fail('this test mounts a tiny tmpfs and needs root');
+    t.skip('needs root (mounts a 1 MiB tmpfs)');
+    return;
+  }
+  const disk = join(tmp.dir, 'tiny-disk');
+  mkdirSync(disk);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+  const before = process.env.TMPDIR;
+  try {
+    process.env.TMPDIR = disk;
+    const input = join(tmp.dir, 'tiny-disk-in.png');
+    await fromRgba(randomImage(300, 300, rng(9), true), 300, 300).png().toFile(input);
+    const out = join(tmp.dir, 'tiny-disk-out');
+    mkdirSync(out);
+    const session = new Session({ filter: 'invert', workers: 1, streamAbovePixels: 0 });
+    try {
+      const summary = await session.run([input], out);
+      assert.match(summary.results[0].error ?? '', /tiny-disk-in\.png: streaming it in bands needs \d+ MiB of temporary disk in .*tiny-disk.*, but only \d+ MiB are free \(set TMPDIR to a bigger disk\)/);
+      assert.deepEqual(readdirSync(out), [], 'no partial output');
+    } finally {
+      await session.close();
+    }
+    assert.deepEqual(readdirSync(disk), [], 'the run\'s temporary directory was removed');
+  } finally {
+    process.env.TMPDIR = before;
+    execFileSync('umount', [disk]);
+  }
+});
