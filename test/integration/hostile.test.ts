@@ -436,3 +436,27 @@ test('inputs are never written through a link: links are refused unless --follow
   assert.deepEqual(readFileSync(join(keep, 'a.png')), original, 'the input behind the link is untouched');
   assert.ok(existsSync(join(keep, 'b.png')), 'the other image is written');
 });
+
+test('pipe: a filter process that floods its stdout, or never exits, is killed and named; the run ends in bounded time', async () => {
+  const dir = join(tmp.dir, 'wasi-misbehave');
+  mkdirSync(dir);
+  const wasi = (body: string) => `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 0) "\\00\\04\\00\\00\\00\\00\\01\\00")
+  (func (export "_start") ${body}))`;
+  writeWasm(dir, 'flood', abiFilterWat(COPY_ROWS_WAT));
+  // 64 KiB to stdout, forever, before reading a frame.
+  writeWasm(dir, 'flood.wasi', wasi('(loop $l (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16))) (br $l))'));
+  writeWasm(dir, 'spin', abiFilterWat(COPY_ROWS_WAT));
+  // Never reads, never exits: its tile meets the deadline, and an idle one must still be stopped at close.
+  writeWasm(dir, 'spin.wasi', wasi('(loop $l (br $l))'));
+  const flood = await runCli(['run', '--filter', join(dir, 'flood.wasm'), '--input', join(tmp.dir, 'filter-inputs'), '--output', join(tmp.dir, 'flood-out'), '--strategy', 'pipe', '--workers', '1', '--tile-timeout', '5000'], { timeoutMs: NO_HANG_MS });
+  assert.equal(flood.code, 1, flood.stderr);
+  assert.match(flood.stderr, /its filter process wrote (output nobody asked for|more output than its frame) \(\d+ bytes.*\) and was killed/);
+  const started = performance.now();
+  const spin = await runCli(['run', '--filter', join(dir, 'spin.wasm'), '--input', join(tmp.dir, 'filter-inputs', 'b-even.png'), '--output', join(tmp.dir, 'spin-out'), '--strategy', 'pipe', '--workers', '2', '--tile-timeout', '1000'], { timeoutMs: NO_HANG_MS });
+  assert.equal(spin.code, 1, spin.stderr);
+  assert.match(spin.stderr, /exceeded the 1000 ms tile deadline/);
+  assert.ok(performance.now() - started < 15_000, 'the idle filter process that never exits was killed at close');
+});

@@ -13,6 +13,9 @@ import { tileTimeoutError } from '../../executors/deadline.js';
 import type { TileExecutor } from '../../executors/types.js';
 import { filterText } from '../../filter/filter-text.js';
 
+/** How long a filter process may take to exit after its stdin is closed before it is killed, in ms. */
+const EXIT_GRACE_MS = 2000;
+
 interface Pending {
   task: TileTask;
   resolve: (t: TileTimings) => void;
@@ -26,6 +29,8 @@ class FilterProcess {
   private stderr = '';
   private current?: { pending: Pending; need: number; splitMs: number; sentAt: number; timer: NodeJS.Timeout };
   private timedOut = false;
+  /** Why this process was killed for misbehaving (not for a deadline). */
+  private misbehaved: string | undefined;
   dead = false;
 
   constructor(commandPath: string, private readonly timeoutMs: number, private readonly onIdle: (p: FilterProcess) => void, private readonly onDeath: (p: FilterProcess) => void) {
@@ -37,7 +42,9 @@ class FilterProcess {
       this.dead = true;
       const why = this.timedOut
         ? tileTimeoutError(this.timeoutMs, 'its filter process was killed and replaced').message
-        : `filter process exited (${signal ?? `code ${code}`})${this.stderr ? `: ${filterText(this.stderr.trim())}` : ''}`;
+        : this.misbehaved
+          ? `its filter process ${this.misbehaved} and was killed`
+          : `filter process exited (${signal ?? `code ${code}`})${this.stderr ? `: ${filterText(this.stderr.trim())}` : ''}`;
       if (this.current) clearTimeout(this.current.timer);
       this.current?.pending.reject(new Error(why));
       this.current = undefined;
@@ -62,18 +69,33 @@ class FilterProcess {
     this.child.stdin.write(frame);
   }
 
+  /** Kills the process for breaking the frame protocol; the tile in flight (if any) fails with `why`. */
+  private kill(why: string): void {
+    if (this.misbehaved || this.dead) return;
+    this.misbehaved = why;
+    this.chunks = [];
+    this.received = 0;
+    this.child.kill('SIGKILL');
+  }
+
   private onData(chunk: Buffer): void {
+    const cur = this.current;
+    // One frame is in flight at a time: bytes nobody asked for are a filter flooding its
+    // stdout, and are never buffered (nor taken for the next tile's answer).
+    if (!cur || this.received + chunk.length > cur.need) {
+      this.kill(`wrote ${cur ? 'more output than its frame' : 'output nobody asked for'} (${this.received + chunk.length} bytes${cur ? `, ${cur.need} expected` : ''})`);
+      return;
+    }
     this.chunks.push(chunk);
     this.received += chunk.length;
-    const cur = this.current;
-    if (!cur || this.received < cur.need) return;
+    if (this.received < cur.need) return;
     const all = Buffer.concat(this.chunks, this.received);
     const t2 = performance.now();
     const { task } = cur.pending;
     clearTimeout(cur.timer);
     this.current = undefined;
-    this.chunks = all.length > cur.need ? [all.subarray(cur.need)] : [];
-    this.received = all.length - cur.need;
+    this.chunks = [];
+    this.received = 0;
     try {
       decodeResponseInto(all.subarray(0, cur.need), task.width, task.height, new Uint8Array(task.dst!), task.dstOffset, task.dstStride);
       cur.pending.resolve({ splitMs: cur.splitMs, filterMs: t2 - cur.sentAt, assembleMs: performance.now() - t2 });
@@ -83,15 +105,28 @@ class FilterProcess {
     this.onIdle(this);
   }
 
-  close(): void {
-    this.child.stdin.end();
+  /** Ends its stdin and resolves when it has exited — killed if it does not within {@link EXIT_GRACE_MS}. */
+  close(): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), EXIT_GRACE_MS);
+      this.child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      this.child.stdin.end();
+    });
   }
 }
 
-/** Dispatches tiles to `threads` long-lived filter processes, one frame in flight each. */
+/**
+ * Dispatches tiles to `threads` long-lived filter processes, one frame in flight each. A
+ * process that dies (a trap, a deadline, a flood) is replaced when the next tile needs it,
+ * not at once: a filter whose process dies at every start costs a start per tile, not a loop.
+ */
 export class PipeExecutor implements TileExecutor {
   private readonly queue: Pending[] = [];
-  private readonly processes: FilterProcess[] = [];
+  private readonly processes: Array<FilterProcess | undefined> = [];
   private closed = false;
 
   constructor(
@@ -106,8 +141,7 @@ export class PipeExecutor implements TileExecutor {
   private spawn(): FilterProcess {
     return new FilterProcess(this.init.commandPath!, this.tileTimeoutMs, () => this.dispatch(), (dead) => {
       const i = this.processes.indexOf(dead);
-      // Replace a process that died (a trapping filter kills its process) so later tiles still run.
-      if (i >= 0 && !this.closed) this.processes[i] = this.spawn();
+      if (i >= 0) this.processes[i] = undefined;
       this.dispatch();
     });
   }
@@ -120,19 +154,17 @@ export class PipeExecutor implements TileExecutor {
   }
 
   private dispatch(): void {
-    for (const p of this.processes) {
+    for (let i = 0; i < this.processes.length; i++) {
       if (this.queue.length === 0) return;
-      if (!p.busy && !p.dead) p.send(this.queue.shift()!, this.init.halo, this.init.params);
+      // Replace a process that died (a trapping filter kills its process) now that a tile needs it.
+      if (!this.processes[i] && !this.closed) this.processes[i] = this.spawn();
+      const p = this.processes[i];
+      if (p && !p.busy && !p.dead) p.send(this.queue.shift()!, this.init.halo, this.init.params);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(
-      this.processes.map((p) => (p.dead ? undefined : new Promise<void>((resolve) => {
-        p.child.once('exit', () => resolve());
-        p.close();
-      }))),
-    );
+    await Promise.all(this.processes.map((p) => p?.close()));
   }
 }
