@@ -40,7 +40,8 @@ async function compile(src, args) {
   return out['out.wasm'];
 }
 
-const COMMAND_ARGS = [...COMMON, '--initialMemory', '2'];
+// A maximum, so that --filter-memory (default 256 MiB = 4096 pages) can cap the WASI form too: node:wasi has no cap of its own.
+const COMMAND_ARGS = [...COMMON, '--initialMemory', '2', '--maximumMemory', '4096'];
 
 /** The command form: a generated entry that serves frames with the filter's own exports. */
 async function compileCommand(src) {

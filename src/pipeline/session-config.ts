@@ -21,6 +21,8 @@ import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/typ
 import { PAGE } from '../filter/abi.js';
 import { filterGeometry, loadFilter, type FilterModule, type FilterVariant } from '../filter/filter-module.js';
 import { resolveParams, type ParamInput } from '../filter/params.js';
+import { inspectWasmBinary } from '../filter/binary.js';
+import { readFileSync } from 'node:fs';
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -115,6 +117,24 @@ function checkInt(name: string, value: number, min: number): void {
 }
 
 /**
+ * The WASI command form runs under `node:wasi`, which caps nothing: its memory's declared
+ * maximum is the only cap, so it must have one within `--filter-memory`.
+ * @throws TesseraError FilterInvalid naming the file, its maximum and the cap
+ */
+function checkCommandMemory(path: string, filterMemoryMb: number): void {
+  const info = inspectWasmBinary(readFileSync(path));
+  const limits = info.definedMemory ?? info.importedMemory;
+  const maxPages = Math.ceil((filterMemoryMb * 2 ** 20) / PAGE);
+  if (!limits || limits.maximum === undefined || limits.maximum > maxPages) {
+    const declared = !limits ? 'no memory' : limits.maximum === undefined ? 'a memory with no maximum' : `a memory of up to ${(limits.maximum * PAGE) / 2 ** 20} MiB`;
+    throw new TesseraError(
+      ErrorCode.FilterInvalid,
+      `${path}: the WASI command form declares ${declared}, and node:wasi caps nothing else, so --filter-memory ${filterMemoryMb} MiB cannot hold it. Possible solutions:\n- declare a maximum of at most ${maxPages} pages (AssemblyScript: --maximumMemory ${maxPages}; clang/Rust: -Wl,--max-memory=${maxPages * PAGE})\n- raise --filter-memory\n- use --strategy copy or shared`,
+    );
+  }
+}
+
+/**
  * Validates and defaults session options; loads (and so validates) the filter.
  * @throws TesseraError naming the option, param or filter at fault
  */
@@ -163,6 +183,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
       `filter ${filter.name} has no WASI command form (${filter.builtin ? `${filter.name}.wasi.wasm` : 'FILE.wasi.wasm next to FILE.wasm'}) for the ${strategy} strategy; build it with scripts/build-filters.mjs`,
     );
   }
+  if (strategy === 'pipe' || strategy === 'disk') checkCommandMemory(filter.command!, filterMemoryMb);
   const params = resolveParams(filter.manifest, options.params);
   const paramValues = Object.fromEntries(filter.manifest.params.map((p, i) => [p.name, params[i] / p.scale]));
   // One probe (a thread under a deadline, for a user's filter) answers both.

@@ -442,7 +442,7 @@ test('pipe: a filter process that floods its stdout, or never exits, is killed a
   mkdirSync(dir);
   const wasi = (body: string) => `(module
   (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 2)
+  (memory (export "memory") 2 16)
   (data (i32.const 0) "\\00\\04\\00\\00\\00\\00\\01\\00")
   (func (export "_start") ${body}))`;
   writeWasm(dir, 'flood', abiFilterWat(COPY_ROWS_WAT));
@@ -459,4 +459,20 @@ test('pipe: a filter process that floods its stdout, or never exits, is killed a
   assert.equal(spin.code, 1, spin.stderr);
   assert.match(spin.stderr, /exceeded the 1000 ms tile deadline/);
   assert.ok(performance.now() - started < 15_000, 'the idle filter process that never exits was killed at close');
+});
+
+test('a WASI command form whose memory has no maximum within --filter-memory is refused for pipe and disk, saying how to fix it', async () => {
+  const dir = join(tmp.dir, 'wasi-nomax');
+  mkdirSync(dir);
+  writeWasm(dir, 'unbounded', abiFilterWat(COPY_ROWS_WAT));
+  writeWasm(dir, 'unbounded.wasi', '(module (memory (export "memory") 2) (func (export "_start")))');
+  for (const strategy of ['pipe', 'disk']) {
+    const r = await runCli(['run', '--filter', join(dir, 'unbounded.wasm'), '--input', join(tmp.dir, 'filter-inputs'), '--output', join(tmp.dir, `nomax-${strategy}`), '--strategy', strategy]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /unbounded\.wasi\.wasm: the WASI command form declares a memory with no maximum, and node:wasi caps nothing else, so --filter-memory 256 MiB cannot hold it\. Possible solutions:\n- declare a maximum of at most 4096 pages/);
+  }
+  // The built-in forms declare 256 MiB: a lower cap is refused the same way, not ignored.
+  const low = await runCli(['run', '--filter', 'invert', '--input', join(tmp.dir, 'filter-inputs'), '--output', join(tmp.dir, 'nomax-low'), '--strategy', 'pipe', '--filter-memory', '16']);
+  assert.equal(low.code, 2, low.stderr);
+  assert.match(low.stderr, /invert\.wasi\.wasm: the WASI command form declares a memory of up to 256 MiB/);
 });
