@@ -155,6 +155,7 @@ export class QueueExecutor implements TileExecutor {
           dst: this.keys.dst(p.seq),
           width: p.task.width,
           height: p.task.height,
+          image: p.task.group,
         };
         // Plain commands, not a pipeline: ioredis would concatenate the whole batch into one more copy.
         sets.push(

@@ -12,12 +12,16 @@ import type { RunnerInit, ThreadStrategy, TileTask } from '../strategies/types.j
 import type { FilterModule } from '../filter/filter-module.js';
 import { resultBytes, sourceBytes, type TileJobData } from './protocol.js';
 
-/** What makes two jobs runnable by the same pool: same module, params, caps and strategy. */
+/**
+ * What makes two jobs runnable by the same pool: the same run (no instance, and so no
+ * filter state, is ever shared between runs — or tenants), module, params, caps and strategy.
+ */
 export function engineKey(filter: FilterModule, data: TileJobData, strategy: ThreadStrategy): string {
   const s = strategy === 'shared' && filter.shared ? 'shared' : 'copy';
   const variant = s === 'shared' ? filter.shared! : filter.plain;
-  return [s, variant.hash, data.params.join(','), data.halo, data.maxMemoryPages, data.isolation, data.tileTimeoutMs].join('|');
+  return [data.run, s, variant.hash, data.params.join(','), data.halo, data.maxMemoryPages, data.isolation, data.tileTimeoutMs].join('|');
 }
+
 
 /** A thread pool running one filter with one set of params. */
 export class TileEngine {
@@ -27,6 +31,8 @@ export class TileEngine {
   private readonly sharedHost?: SharedHost;
   /** Reusable SharedArrayBuffers by size: allocating two per tile cost more CPU (and GC) than the tile. */
   private readonly buffers = new Map<number, SharedArrayBuffer[]>();
+  /** Groups handed to jobs that name no image: each its own, so such a tile starts from fresh state. */
+  private anonymous = -1;
   /** Tiles running or waiting on this engine. */
   busy = 0;
   lastUsed = Date.now();
@@ -47,6 +53,15 @@ export class TileEngine {
     // No scratch lanes: each tile's memory is its own, and its runner grows it for the scratch.
     if (this.strategy === 'shared') this.sharedHost = new SharedHost(this.init);
     this.executor = new ThreadExecutor(this.init, threads, data.tileTimeoutMs);
+  }
+
+  /**
+   * The group of a job's tiles: its image within the run (an engine serves one run), so a
+   * pooled instance is renewed when another image's tiles arrive; a job naming no image
+   * (an older coordinator) is a group of its own, and its tile starts from fresh state.
+   */
+  private groupOf(image: number | undefined): number {
+    return image !== undefined && Number.isSafeInteger(image) && image >= 0 ? image : this.anonymous--;
   }
 
   private take(bytes: number): SharedArrayBuffer {
@@ -79,6 +94,7 @@ export class TileEngine {
         new Uint8Array(srcBuf).set(src);
         const dst = this.take(outBytes);
         const task: TileTask = {
+          group: this.groupOf(data.image),
           width, height,
           src: srcBuf, srcOffset: halo * rowBytes + halo * 4, srcStride: rowBytes,
           dst, dstOffset: 0, dstStride: width * 4,

@@ -51,6 +51,11 @@ export interface TileJobData {
   tileTimeoutMs: number;
   /** TTL to give the result. */
   ttlMs: number;
+  /**
+   * Which image of the run the tile belongs to: a worker gives every image fresh filter
+   * state (a pooled instance is renewed when the image changes). Absent from older coordinators.
+   */
+  image?: number;
 }
 
 /**

@@ -181,6 +181,40 @@ describe('queue backend', { skip: requireRedis() }, () => {
     await assertNoKeys();
   });
 
+  test('filter state never crosses images or runs: a stateful filter on pooled workers returns only each image\'s own pixels', async () => {
+    // Remembers the first source pixel it ever saw (in a global) and writes it everywhere:
+    // an instance carried from one image (or run) to the next would paint the next with the last one's colour.
+    const body = `(local $y i32) (local $x i32)
+      (if (i32.eqz (global.get $seen)) (then (global.set $seen (i32.or (i32.load (local.get $src)) (i32.const 0xff000000)))))
+      (block $rows (loop $row
+        (br_if $rows (i32.ge_u (local.get $y) (local.get $h)))
+        (local.set $x (i32.const 0))
+        (block $cols (loop $col
+          (br_if $cols (i32.ge_u (local.get $x) (local.get $w)))
+          (i32.store (i32.add (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds))) (i32.shl (local.get $x) (i32.const 2))) (global.get $seen))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $col)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row)))`;
+    const stateful = writeWasm(tmp.dir, 'stateful', abiFilterWat(body, { shared: false, extra: '(global $seen (mut i32) (i32.const 0))' }));
+    const size = 32;
+    for (const run of [0, 1]) {
+      const session = new Session({ filter: stateful, backend: 'queue', redis: redis.url, tileSize: 16 });
+      try {
+        for (let i = 0; i < 6; i++) {
+          const colour = (0xff000000 | ((run * 6 + i + 1) * 0x0a0b0c)) >>> 0;
+          const px = new Uint8Array(new Uint32Array(size * size).fill(colour).buffer);
+          const out = new Uint32Array((await session.filterPixels(px, size, size, `run ${run} image ${i}`)).slice().buffer);
+          const foreign = out.find((v) => v !== colour);
+          assert.equal(foreign, undefined, `run ${run} image ${i}: found 0x${foreign?.toString(16)} from another image, expected only 0x${(colour >>> 0).toString(16)}`);
+        }
+      } finally {
+        await session.close();
+      }
+    }
+    await assertNoKeys();
+  });
+
   test('unreachable Redis: a clear error instead of waiting for it, for run and worker', async () => {
     // Both give up on the refused connection (no reconnect loop): the hang guard only catches one that waits forever.
     const r = await runCli(['run', '--filter', 'invert', '--input', images, '--output', join(tmp.dir, 'out-nored'), '--backend', 'queue', '--redis', 'redis://127.0.0.1:1', '--no-progress'], { timeoutMs: NO_HANG_MS });
