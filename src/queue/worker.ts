@@ -20,6 +20,9 @@ import {
 import { doneMessage, refuseReason, sourceBytes, type TileJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
 
+/** How long after leaving an ended run a worker sweeps its keys a second time, in ms. */
+const LATE_SWEEP_MS = 1500;
+
 /** Options of a worker node. */
 export interface TileWorkerOptions {
   redis: string;
@@ -159,7 +162,12 @@ export class TileWorkerNode {
     } catch {
       // closing anyway
     }
-    if (ended && this.redis) await sweep(this.redis, run.keys.pattern).catch(() => {});
+    if (ended && this.redis) {
+      const redis = this.redis;
+      await sweep(redis, run.keys.pattern).catch(() => {});
+      // BullMQ may still write the queue's meta a moment after close() resolves: sweep once more, later.
+      setTimeout(() => void sweep(redis, run.keys.pattern).catch(() => {}), LATE_SWEEP_MS).unref();
+    }
   }
 
   private async process(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
