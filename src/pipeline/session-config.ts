@@ -62,7 +62,7 @@ export interface SessionOptions {
   /**
    * When the worker threads of a built-in filter start: `on-demand` runs tiles on the
    * calling thread while it keeps up, and starts the threads when queued tiles would keep it
-   * busy for more than ~50 ms (a folder of photos never pays the ~50–100 ms a pool takes to
+   * busy for more than ~100 ms (a folder of photos never pays the ~50–100 ms a pool takes to
    * start; one big image starts it at once); `eager` starts them with the first decodes. User filters always run in threads (where a deadline can stop them), started eagerly.
    * @defaultValue 'on-demand'
    */
