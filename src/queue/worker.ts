@@ -67,6 +67,8 @@ export class TileWorkerNode {
   private discoverTimer?: NodeJS.Timeout;
   private logTimer?: NodeJS.Timeout;
   private discovering?: Promise<void>;
+  /** A notice arrived during a discovery: run another when it ends. */
+  private rediscover = false;
   private closing?: Promise<void>;
   private stats = { done: 0, failed: 0, filterMs: 0, ioMs: 0, runs: new Set<string>(), lastError: '' };
   private total = 0;
@@ -109,8 +111,13 @@ export class TileWorkerNode {
   }
 
   private discover(): Promise<void> {
-    // One discovery at a time; a notice during one schedules another right after.
-    this.discovering ??= (async () => {
+    // One discovery at a time; a notice during one schedules another right after (a run
+    // that ends while one is reading the registry is then left at once, not a second later).
+    if (this.discovering) {
+      this.rediscover = true;
+      return this.discovering;
+    }
+    this.discovering = (async () => {
       try {
         if (this.closing || !this.redis) return;
         const { live, dead } = await listRuns(this.redis);
@@ -124,6 +131,10 @@ export class TileWorkerNode {
         this.stats.lastError = `discovery: ${errorMessage(err)}`;
       } finally {
         this.discovering = undefined;
+        if (this.rediscover && !this.closing) {
+          this.rediscover = false;
+          void this.discover();
+        }
       }
     })();
     return this.discovering;
