@@ -123,7 +123,10 @@ export class TileWorkerNode {
         const { live, dead } = await listRuns(this.redis);
         for (const id of live) if (!this.runs.has(id)) this.join(id);
         for (const id of dead) {
-          await this.leave(id);
+          // Dead, or being retired (its alive key is gone before it leaves the registry): over either way,
+          // and what this worker's BullMQ client wrote into it after the coordinator's sweep (a job's
+          // completion recreates the queue's meta) is swept once the client is closed.
+          await this.leave(id, true);
           if (await reapRun(this.redis, id)) this.log(`tessera worker ${this.name}: swept run ${id} (its coordinator stopped answering)`);
         }
         for (const id of [...this.runs.keys()]) if (!live.includes(id)) await this.leave(id, true);
