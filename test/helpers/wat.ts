@@ -42,6 +42,23 @@ export const COPY_ROWS_WAT = `(local $y i32)
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rows)))`;
 
+/**
+ * A `filter` body fragment that writes the i32 `value` (a WAT expression) into every
+ * output pixel of the tile; uses locals $y and $x, which the body must declare.
+ */
+export function fillTileWat(value: string): string {
+  return `(block $rows (loop $row
+        (br_if $rows (i32.ge_u (local.get $y) (local.get $h)))
+        (local.set $x (i32.const 0))
+        (block $cols (loop $col
+          (br_if $cols (i32.ge_u (local.get $x) (local.get $w)))
+          (i32.store (i32.add (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds))) (i32.shl (local.get $x) (i32.const 2))) ${value})
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $col)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row)))`;
+}
+
 export interface AbiFilterOptions {
   /** Import a shared memory (runs under copy and shared) or a plain one (copy only). Default true. */
   shared?: boolean;

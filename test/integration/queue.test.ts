@@ -21,7 +21,7 @@ import { runCli } from '../helpers/cli.js';
 import { firstDifference } from '../helpers/images.js';
 import { assertNoTesseraKeys, isAlive as alive, requireRedis, startLocalRedis, startWorker, type LocalRedis } from '../helpers/queue.js';
 import { tempDir } from '../helpers/temp.js';
-import { COPY_ROWS_WAT, abiFilterWat, writeWasm } from '../helpers/wat.js';
+import { COPY_ROWS_WAT, abiFilterWat, fillTileWat, writeWasm } from '../helpers/wat.js';
 
 /**
  * Hang guard for runs that must end on their own (a killed worker's tiles come back
@@ -186,16 +186,7 @@ describe('queue backend', { skip: requireRedis() }, () => {
     // an instance carried from one image (or run) to the next would paint the next with the last one's colour.
     const body = `(local $y i32) (local $x i32)
       (if (i32.eqz (global.get $seen)) (then (global.set $seen (i32.or (i32.load (local.get $src)) (i32.const 0xff000000)))))
-      (block $rows (loop $row
-        (br_if $rows (i32.ge_u (local.get $y) (local.get $h)))
-        (local.set $x (i32.const 0))
-        (block $cols (loop $col
-          (br_if $cols (i32.ge_u (local.get $x) (local.get $w)))
-          (i32.store (i32.add (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds))) (i32.shl (local.get $x) (i32.const 2))) (global.get $seen))
-          (local.set $x (i32.add (local.get $x) (i32.const 1)))
-          (br $col)))
-        (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $row)))`;
+      ${fillTileWat('(global.get $seen)')}`;
     const stateful = writeWasm(tmp.dir, 'stateful', abiFilterWat(body, { shared: false, extra: '(global $seen (mut i32) (i32.const 0))' }));
     const size = 32;
     for (const run of [0, 1]) {

@@ -17,7 +17,7 @@ import { builtinFilterNames, loadFilter } from '../../src/filter/filter-module.j
 import { firstDifference, randomImage, rng } from '../helpers/images.js';
 import { decodeRgba, fromRgba } from '../helpers/image-files.js';
 import { tempDir } from '../helpers/temp.js';
-import { abiFilterWat, writeWasm } from '../helpers/wat.js';
+import { abiFilterWat, fillTileWat, writeWasm } from '../helpers/wat.js';
 import { runCli } from '../helpers/cli.js';
 
 const tmp = tempDir('tessera-streaming-');
@@ -188,16 +188,7 @@ test('no arena: a filter that scans its whole memory finds only its own image (s
       (br $l)))
     (if (i32.gt_u (local.get $n) (i32.const 255)) (then (local.set $n (i32.const 255))))
     (local.set $v (i32.or (local.get $n) (i32.const 0xff020100)))
-    (block $rows (loop $row
-      (br_if $rows (i32.ge_u (local.get $y) (local.get $h)))
-      (local.set $x (i32.const 0))
-      (block $cols (loop $col
-        (br_if $cols (i32.ge_u (local.get $x) (local.get $w)))
-        (i32.store (i32.add (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds))) (i32.shl (local.get $x) (i32.const 2))) (local.get $v))
-        (local.set $x (i32.add (local.get $x) (i32.const 1)))
-        (br $col)))
-      (local.set $y (i32.add (local.get $y) (i32.const 1)))
-      (br $row)))`;
+    ${fillTileWat('(local.get $v)')}`;
   const filter = writeWasm(tmp.dir, 'memory-scan', abiFilterWat(body));
   // "b" images are smaller than one tile of an "a" image: under copy a pooled instance that
   // filtered an "a" tile would still hold its bytes beyond a "b" tile's region.
