@@ -28,7 +28,8 @@ function formatCheck(r: FilterCheckReport): string {
     lines.push(`  params    ${r.params!.map((p) => `${p.name} (${p.type} ${p.min}..${p.max}, default ${p.default})`).join(', ') || 'none'}`);
     lines.push(`  runs with ${r.strategies!.join(', ')}`);
   }
-  for (const step of r.steps) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.name}: ${step.detail}`);
+  if (r.limits) lines.push(`  limits    ${r.limits.tileTimeoutMs} ms per tile, ${r.limits.filterMemoryMb} MiB of filter memory (${r.limits.maxMemoryPages} pages)`);
+  for (const step of r.steps) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.name}: ${step.detail.replace(/\n/g, '\n         ')}`);
   lines.push(r.ok ? 'filter passes' : 'filter fails');
   return lines.join('\n');
 }
@@ -57,7 +58,7 @@ export function filtersCommand(): Command {
     });
   filters
     .command('check <file.wasm>')
-    .description('validate a filter against ABI v1 and run it tiled and whole on a test card; exit 1 when it fails')
+    .description('check a filter: imports, start function, memory limits and twins of each form, ABI v1, then runs tiled and whole on a test card under a tile deadline and the memory cap; exit 1 when it fails')
     .option('-p, --param <key=value>', 'filter parameter, repeatable', collect, [])
     .option('--json', 'machine-readable report')
     .action(async (file: string, flags: { param: string[]; json?: boolean }) => {

@@ -42,6 +42,7 @@ interface RunFlags {
   progress: boolean;
   backend: 'local' | 'queue';
   redis?: string;
+  secret?: string;
 }
 
 /** `tessera run`. */
@@ -67,7 +68,8 @@ export function runCommand(): Command {
     .option('--tile-timeout <ms>', 'per-tile deadline: an overrunning tile\'s worker is stopped and replaced, the image fails', positiveInt('--tile-timeout'), DEFAULT_TILE_TIMEOUT_MS)
     .option('--in-flight <n>', 'images decoded, filtered or encoded at once, at most (--memory bounds their bytes)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
     .addOption(new Option('--backend <name>', 'where tiles run: local (this machine\'s threads) or queue (tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
-    .option('--redis <url>', 'Redis URL for --backend queue, e.g. redis://127.0.0.1:6379')
+    .option('--redis <url>', 'Redis URL for --backend queue: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
+    .option('--secret <text>', 'queue: secret shared with the workers; jobs and results are authenticated with it (prefer the TESSERA_SECRET variable: a flag is visible to other users in ps)')
     .option('--follow-symlinks', 'read inputs that are symbolic links (by default a link fails with a line saying so; an output is never written onto an input, link or not)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--no-progress', 'no progress bar')
@@ -110,6 +112,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         tileTimeoutMs: flags.tileTimeout,
         backend: flags.backend,
         redis: flags.redis,
+        secret: flags.secret,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;

@@ -2,21 +2,28 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { THREAD_STRATEGIES, type ThreadStrategy } from '../strategies/types.js';
 import { positiveInt } from './parse.js';
+import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
 
 interface WorkerFlags {
   redis: string;
   concurrency: number;
   strategy: ThreadStrategy;
   logInterval: number;
+  secret?: string;
+  filterMemory: number;
+  maxTileTimeout: number;
 }
 
 /** `tessera worker`. */
 export function workerCommand(): Command {
   return new Command('worker')
     .description('filter tiles for `tessera run --backend queue` coordinators on the same Redis, until stopped')
-    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://10.0.0.5:6379')
+    .requiredOption('--redis <url>', 'Redis URL: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
     .option('-c, --concurrency <n>', 'tiles filtered at once (worker threads)', positiveInt('--concurrency'), availableParallelism())
     .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM').choices([...THREAD_STRATEGIES]).default('copy'))
+    .option('--secret <text>', 'secret shared with the coordinators: only jobs signed with it are run, results are signed (prefer the TESSERA_SECRET variable: a flag is visible in ps)')
+    .option('--filter-memory <mb>', 'cap on a filter\'s memory on this worker, MiB; a job asking for more gets this', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
+    .option('--max-tile-timeout <ms>', 'longest per-tile deadline this worker grants; a job asking for more gets this', positiveInt('--max-tile-timeout'), 6 * DEFAULT_TILE_TIMEOUT_MS)
     .option('--log-interval <ms>', 'one progress line per interval with work in it', positiveInt('--log-interval'), 1000)
     .addHelpText(
       'after',
@@ -24,13 +31,25 @@ export function workerCommand(): Command {
 Examples:
   $ tessera worker --redis redis://queue-host:6379
   $ tessera worker --redis redis://queue-host:6379 --concurrency 8 --strategy shared
+  $ TESSERA_SECRET=$(cat /etc/tessera/secret) tessera worker --redis rediss://tessera:PASSWORD@queue-host:6380
+
+Every job is checked before it runs (fields, keys inside its run, the filter's hash and
+halo); with a shared secret, unsigned or altered jobs are refused.
 
 SIGTERM or Ctrl-C stops taking tiles, lets the tiles in progress finish and exits; a second
 signal exits at once (its tiles are picked up by other workers within seconds).`,
     )
     .action(async (flags: WorkerFlags) => {
-      const { TileWorkerNode } = await import('../queue/worker.js');
-      const node = new TileWorkerNode({ redis: flags.redis, concurrency: flags.concurrency, strategy: flags.strategy, logIntervalMs: flags.logInterval });
+      const [{ TileWorkerNode }, { resolveSecret }] = await Promise.all([import('../queue/worker.js'), import('../queue/auth.js')]);
+      const node = new TileWorkerNode({
+        redis: flags.redis,
+        concurrency: flags.concurrency,
+        strategy: flags.strategy,
+        logIntervalMs: flags.logInterval,
+        secret: resolveSecret(flags.secret),
+        maxFilterMemoryMb: flags.filterMemory,
+        maxTileTimeoutMs: flags.maxTileTimeout,
+      });
       await node.start();
       await new Promise<void>((resolve) => {
         let stopping = false;

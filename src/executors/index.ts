@@ -25,6 +25,8 @@ export interface ExecutorOptions {
   backend?: 'local' | 'queue';
   /** Redis URL of the queue backend. */
   redis?: string;
+  /** Shared secret of the queue backend (jobs and results authenticated). */
+  secret?: string;
   /** The loaded filter, which the queue backend ships to the workers by hash. */
   filter?: FilterModule;
 }
@@ -37,7 +39,7 @@ export function createExecutor(init: RunnerInit, options: ExecutorOptions): Tile
     const { filter } = options;
     return new DeferredExecutor(options.workers, async () => {
       const { QueueExecutor } = await import('../queue/coordinator.js');
-      return new QueueExecutor(init, { redis: options.redis ?? '', filter, tileTimeoutMs: timeout, threads: options.workers });
+      return new QueueExecutor(init, { redis: options.redis ?? '', filter, tileTimeoutMs: timeout, threads: options.workers, secret: options.secret });
     });
   }
   // The process strategies load their executors (child processes, temp files) only when chosen.

@@ -1,8 +1,9 @@
 /**
  * Just enough of the WebAssembly binary format to check what the JS API does not
- * expose: memory limits (and whether a memory is shared) and where active data
- * segments write. Both matter for safety: a segment that lands above the statics
- * area would overwrite pixels in a shared memory at every instantiation.
+ * expose: memory limits (and whether a memory is shared), where active data segments
+ * write, and whether the module has a start function. All matter for safety: a segment
+ * that lands above the statics area, or a start function (which may store anywhere),
+ * would write over pixels in a shared memory at every instantiation.
  */
 
 /** Limits of a memory, in 64 KiB pages. */
@@ -18,13 +19,27 @@ export interface DataSegment {
   length: number;
 }
 
+/** One import, as the import section declares it. */
+export interface WasmImport {
+  module: string;
+  name: string;
+  kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
+}
+
 /** What {@link inspectWasmBinary} found. */
 export interface WasmBinaryInfo {
+  /** Every import, in order. */
+  imports: WasmImport[];
   importedMemory: MemoryLimits | undefined;
   definedMemory: MemoryLimits | undefined;
   dataSegments: DataSegment[];
   /** Segments whose offset is not a constant (e.g. a global): their placement cannot be checked. */
   dynamicDataSegments: number;
+  /**
+   * Index of the start function (the start section, id 8), which runs at every
+   * instantiation before any export can be called; undefined when there is none.
+   */
+  startFunction: number | undefined;
 }
 
 class Reader {
@@ -74,6 +89,8 @@ class Reader {
   }
 }
 
+const IMPORT_KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
+
 function skipConstExpr(r: Reader): void {
   // Enough for the const expressions that may appear in import/global/data sections.
   for (;;) {
@@ -98,7 +115,7 @@ export function inspectWasmBinary(bytes: Uint8Array): WasmBinaryInfo {
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new Error('not a WebAssembly module (missing \\0asm magic)');
   }
-  const info: WasmBinaryInfo = { importedMemory: undefined, definedMemory: undefined, dataSegments: [], dynamicDataSegments: 0 };
+  const info: WasmBinaryInfo = { imports: [], importedMemory: undefined, definedMemory: undefined, dataSegments: [], dynamicDataSegments: 0, startFunction: undefined };
   const r = new Reader(bytes);
   r.pos = 8;
   while (r.pos < bytes.length) {
@@ -108,8 +125,8 @@ export function inspectWasmBinary(bytes: Uint8Array): WasmBinaryInfo {
     if (id === 2) {
       const count = r.u32();
       for (let i = 0; i < count; i++) {
-        r.name();
-        r.name();
+        const module = r.name();
+        const name = r.name();
         const kind = r.byte();
         if (kind === 0) r.u32();
         else if (kind === 1) {
@@ -123,10 +140,13 @@ export function inspectWasmBinary(bytes: Uint8Array): WasmBinaryInfo {
           r.byte();
           r.u32();
         } else throw new Error(`unknown import kind ${kind}`);
+        info.imports.push({ module, name, kind: IMPORT_KINDS[kind] });
       }
     } else if (id === 5) {
       const count = r.u32();
       if (count > 0) info.definedMemory = r.limits();
+    } else if (id === 8) {
+      info.startFunction = r.u32();
     } else if (id === 11) {
       const count = r.u32();
       for (let i = 0; i < count; i++) {

@@ -95,6 +95,30 @@ function invalid(source: string, reason: string): never {
   throw new TesseraError(ErrorCode.FilterInvalid, `${source}: not a tessera filter: ${reason}`);
 }
 
+/**
+ * Why a shared-memory form with a start function is refused, and what to do instead.
+ * Under `shared` every instance of a filter imports one memory per image, and instances
+ * are made lazily, one per lane, while other lanes already filter tiles of that image:
+ * a start function runs at each of those instantiations and may store anywhere (also
+ * with `memory.init` or `memory.fill`), over the source pixels or output already
+ * written, so the output would depend on the order of work. A plain (copy) form's start
+ * function writes only its instance's private memory, before a tile is copied in: allowed.
+ * @param source the file (or label) to name
+ * @param index the start function's index
+ */
+export function sharedStartReason(source: string, index: number): string {
+  const twin = source.endsWith('.shared.wasm');
+  const drop = twin
+    ? `delete ${basename(source)}, so that ${basename(source).replace(/\.shared\.wasm$/, '.wasm')} runs under copy`
+    : 'import a plain (not shared) env.memory, so that the filter runs under copy';
+  return (
+    `imports a shared memory and has a start function (function ${index}), which would run at every instantiation — once per thread ` +
+    'and image, while other threads already filter tiles of that image — and could write over its pixels. Possible solutions:\n' +
+    '- move that work into filter() (AssemblyScript turns top-level statements into a start function)\n' +
+    `- drop the shared form: ${drop}, where a start function sees only its instance's own memory`
+  );
+}
+
 function compileVariant(bytes: Uint8Array, source: string): FilterVariant {
   let info;
   try {
@@ -137,6 +161,7 @@ function compileVariant(bytes: Uint8Array, source: string): FilterVariant {
       invalid(source, `a data segment writes bytes ${seg.offset}..${seg.offset + seg.length}, past the ${HOST_BASE}-byte statics area`);
     }
   }
+  if (memory === 'imported-shared' && info.startFunction !== undefined) invalid(source, sharedStartReason(source, info.startFunction));
   return { module, memory, limits, hash, byteLength: bytes.length };
 }
 

@@ -3,6 +3,7 @@
  * option is validated and defaulted here, with errors that name the option and its
  * range; the session trusts what this returns.
  */
+import { resolveSecret } from '../queue/auth.js';
 import { availableParallelism } from 'node:os';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ThreadStart } from '../executors/types.js';
@@ -75,8 +76,14 @@ export interface SessionOptions {
    * and each worker runs tiles with its own `--strategy`). @defaultValue 'local'
    */
   backend?: 'local' | 'queue';
-  /** Redis URL for `backend: 'queue'`, e.g. `redis://127.0.0.1:6379`. */
+  /** Redis URL for `backend: 'queue'`, e.g. `redis://127.0.0.1:6379`, `redis://user:pass@host:6379`, `rediss://host:6380` (TLS). */
   redis?: string;
+  /**
+   * `backend: 'queue'`: a secret shared with the workers; jobs and results are authenticated
+   * with it (HMAC-SHA256), so a party that can write to Redis cannot alter pixels. At least
+   * 16 characters. @defaultValue process.env.TESSERA_SECRET
+   */
+  secret?: string;
 }
 
 /** Options checked and defaulted. */
@@ -86,6 +93,7 @@ export interface SessionConfig {
   isolation: Isolation;
   backend: 'local' | 'queue';
   redis?: string;
+  secret?: string;
   workers: number;
   tileSize: number;
   maxPixels: number;
@@ -210,7 +218,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   }
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
-    filter, strategy, isolation, backend, redis: options.redis, workers, tileSize, maxPixels, maxMemoryPages,
+    filter, strategy, isolation, backend, redis: options.redis, secret: backend === 'queue' ? resolveSecret(options.secret) : undefined, workers, tileSize, maxPixels, maxMemoryPages,
     memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
     bandsInFlight: BANDS_IN_FLIGHT, scratchBytes,
     imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,

@@ -132,7 +132,7 @@ export class Session {
     if (this.strategy === 'shared') Object.assign(init, { scratchBytes: config.scratchBytes, lanes: this.workers + 1 });
     if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
-    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, threadStart, backend, redis: options.redis, filter: this.filter });
+    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, threadStart, backend, redis: options.redis, secret: config.secret, filter: this.filter });
     this.budget = new MemoryBudget(config.memoryBytes);
     this.jobs = {
       host: this.host,

@@ -33,6 +33,22 @@ export function checkRedisUrl(url: string | undefined, flag = '--redis'): string
 }
 
 function unreachable(url: string, reason: string): TesseraError {
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|AUTH failed/i.test(reason)) {
+    return new TesseraError(
+      ErrorCode.RedisUnreachable,
+      `Redis at ${redactUrl(url)} refused tessera: ${reason}. Possible solutions:\n` +
+        `- give the ACL user and password in the URL: redis://USER:PASSWORD@HOST:PORT (or redis://:PASSWORD@HOST:PORT for requirepass)\n` +
+        `- let that user reach tessera's keys and channel: ACL SETUSER USER on >PASSWORD ~tessera:* &tessera:* +@all -@dangerous +info +client`,
+    );
+  }
+  if (/self[- ]signed|certificate|SSL|TLS|EPROTO|ERR_SSL/i.test(reason)) {
+    return new TesseraError(
+      ErrorCode.RedisUnreachable,
+      `cannot reach Redis at ${redactUrl(url)} over TLS: ${reason}. Possible solutions:\n` +
+        `- for a certificate from a private CA: NODE_EXTRA_CA_CERTS=/path/to/ca.pem\n` +
+        `- check that the server's certificate names the host in the URL, and that the port is its --tls-port`,
+    );
+  }
   return new TesseraError(
     ErrorCode.RedisUnreachable,
     `cannot reach Redis at ${redactUrl(url)}: ${reason}. Possible solutions:\n` +

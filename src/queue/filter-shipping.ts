@@ -17,6 +17,13 @@ import type { RunKeys } from './keys.js';
 import type { FilterRef } from './protocol.js';
 
 
+/**
+ * Bytes a job needs are not in Redis: its run ended, or Redis lost them (a restart without
+ * persistence) and the coordinator is putting them back. Not a verdict on the tile: the
+ * coordinator, which knows which, resubmits or has already moved on.
+ */
+export class LostFromRedis extends Error {}
+
 /** One form of a filter to upload: its hash and bytes. */
 export interface FilterForm {
   hash: string;
@@ -72,8 +79,9 @@ export class FilterCache {
     return p;
   }
 
+  /** Exactly the modules the job names: a shared form the job does not name is never used. */
   private matches(filter: FilterModule, ref: FilterRef): boolean {
-    return filter.plain.hash === ref.plain && (ref.shared === undefined || filter.shared?.hash === ref.shared);
+    return filter.plain.hash === ref.plain && filter.shared?.hash === ref.shared;
   }
 
   private async load(ref: FilterRef, keys: RunKeys): Promise<FilterModule> {
@@ -84,11 +92,15 @@ export class FilterCache {
     }
     const fetchForm = async (hash: string): Promise<Buffer> => {
       const bytes = await this.redis.getBuffer(keys.wasm(hash));
-      if (!bytes) throw new TesseraError(ErrorCode.FilterUnavailable, `filter ${ref.label}: module ${hash.slice(0, 16)}… is not in Redis (the run has ended or its coordinator died)`);
+      if (!bytes) throw new LostFromRedis(`filter ${ref.label}: module ${hash.slice(0, 16)}… is not in Redis (the run has ended, its coordinator died, or Redis restarted)`);
       if (contentHash(bytes) !== hash) throw new TesseraError(ErrorCode.FilterUnavailable, `filter ${ref.label}: module ${hash.slice(0, 16)}… arrived with other bytes than its hash says`);
       return bytes;
     };
-    const stem = join(this.dir, ref.plain.slice(0, 40));
+    // A directory per pair of hashes: the loader finds a `.shared.wasm` twin by file name, so a
+    // twin fetched for one job must never sit beside another job's plain module.
+    const pairDir = join(this.dir, contentHash(Buffer.from(`${ref.plain}|${ref.shared ?? ''}`)).slice(0, 32));
+    mkdirSync(pairDir, { recursive: true });
+    const stem = join(pairDir, ref.plain.slice(0, 40));
     writeFileSync(`${stem}.wasm`, await fetchForm(ref.plain));
     if (ref.shared && ref.shared !== ref.plain) writeFileSync(`${stem}.shared.wasm`, await fetchForm(ref.shared));
     let filter: FilterModule;

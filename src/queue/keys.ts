@@ -76,6 +76,17 @@ export function runIdOf(key: string): string | undefined {
  */
 export const DATA_TTL_MS = 15 * 60_000;
 
+/**
+ * TTL every key of a run gets, refreshed by its coordinator every few seconds: whatever a
+ * coordinator killed with SIGKILL leaves (BullMQ's job hashes and lists have no TTL of their
+ * own) is gone within this long even when no worker is left to sweep it. The registry gets
+ * it too, refreshed by every live coordinator.
+ */
+export const RUN_KEY_TTL_MS = 60_000;
+
+/** Times a tile is resubmitted after its job or bytes were lost from Redis (a restart) before it fails. */
+export const MAX_RESUBMITS = 5;
+
 /** The coordinator refreshes its `alive` key this often… */
 export const HEARTBEAT_MS = 2_000;
 /** …with this TTL: a coordinator silent for longer is taken for dead and its run is swept by a worker. */

@@ -33,16 +33,27 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Options of {@link startLocalRedis}. */
+export interface LocalRedisOptions {
+  /** Port to listen on (e.g. to restart a server where its clients expect it). @defaultValue a free one */
+  port?: number;
+  /** More redis-server arguments (ACL users, TLS files…). */
+  args?: string[];
+  /** Serve TLS on the port (needs `--tls-cert-file`, `--tls-key-file` in `args`): the URL is `rediss://`. */
+  tls?: boolean;
+}
+
 /**
  * Starts redis-server on 127.0.0.1 and a free port; resolves once it accepts connections.
  * @throws Error when redis-server is missing or does not start within 5 s
  */
-export async function startLocalRedis(): Promise<LocalRedis> {
+export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
   const bin = findRedisServer();
   if (!bin) throw new TesseraError(ErrorCode.MissingTool, 'redis-server is not installed. Possible solutions:\n- apt-get install redis-server\n- pass --redis redis://HOST:PORT of a running server');
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+    const port = options.port ?? (await freePort());
+    const listen = options.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
+    const child = spawn(bin, [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -71,9 +82,9 @@ export async function startLocalRedis(): Promise<LocalRedis> {
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
         });
-      return { url: `redis://127.0.0.1:${port}`, port, process: child, stop };
+      return { url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, port, process: child, stop };
     }
     child.kill('SIGKILL');
-    if (attempt >= 2) throw new Error(`redis-server did not start: ${out.trim().slice(-500)}`);
+    if (attempt >= 2 || options.port !== undefined) throw new Error(`redis-server did not start: ${out.trim().slice(-500)}`);
   }
 }

@@ -56,6 +56,8 @@ export interface TileJobData {
    * state (a pooled instance is renewed when the image changes). Absent from older coordinators.
    */
   image?: number;
+  /** HMAC of the job and its source bytes, when the run has a shared secret (see auth.ts). */
+  mac?: string;
 }
 
 /**

@@ -9,15 +9,18 @@ import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
-import type { FilterModule } from '../filter/filter-module.js';
+import { filterHalo, type FilterModule } from '../filter/filter-module.js';
+import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
+import { JobSigner } from './auth.js';
+import { checkJobFilter, checkJobShape, type CheckedJob, type WorkerLimits } from './job-check.js';
 import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
 import { engineKey, TileEngine } from './engine.js';
 import type { ThreadStrategy } from '../strategies/types.js';
-import { FilterCache } from './filter-shipping.js';
+import { FilterCache, LostFromRedis } from './filter-shipping.js';
 import {
-  DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
+  DATA_TTL_MS, DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
-import { doneMessage, refuseReason, sourceBytes, type TileJobData } from './protocol.js';
+import { doneMessage, sourceBytes, type TileJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
 
 /** How long after leaving an ended run a worker sweeps its keys a second time, in ms. */
@@ -38,6 +41,15 @@ export interface TileWorkerOptions {
   logIntervalMs?: number;
   /** Name in logs and in error messages. @defaultValue host:pid */
   name?: string;
+  /**
+   * Shared secret: jobs must carry its MAC (over their fields and source bytes) and results
+   * carry one back. Without it, signed jobs are refused (this worker could not check them).
+   */
+  secret?: string;
+  /** Memory cap of a filter on this worker, MB; a job asking for more gets this. @defaultValue 256 */
+  maxFilterMemoryMb?: number;
+  /** Longest per-tile deadline this worker grants, ms; a job asking for more gets this. @defaultValue 6 × the default deadline */
+  maxTileTimeoutMs?: number;
 }
 
 interface RunState {
@@ -70,6 +82,10 @@ export class TileWorkerNode {
   /** A notice arrived during a discovery: run another when it ends. */
   private rediscover = false;
   private closing?: Promise<void>;
+  private readonly limits: WorkerLimits;
+  private readonly signer?: JobSigner;
+  /** Halo of a filter at given params (asked once, in the probe): a job must state the same. */
+  private readonly halos = new Map<string, number>();
   private stats = { done: 0, failed: 0, filterMs: 0, ioMs: 0, runs: new Set<string>(), lastError: '' };
   private total = 0;
 
@@ -81,6 +97,12 @@ export class TileWorkerNode {
     this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
     this.logIntervalMs = options.logIntervalMs ?? 1000;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.limits = {
+      maxMemoryPages: Math.floor(((options.maxFilterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB) * 2 ** 20) / 65536),
+      maxTileTimeoutMs: options.maxTileTimeoutMs ?? 6 * DEFAULT_TILE_TIMEOUT_MS,
+      maxTtlMs: DATA_TTL_MS,
+    };
+    if (options.secret) this.signer = new JobSigner(options.secret);
   }
 
   /** Tiles finished since start. */
@@ -107,7 +129,7 @@ export class TileWorkerNode {
     await this.discover();
     this.discoverTimer = setInterval(() => void this.discover(), DISCOVERY_INTERVAL_MS);
     this.logTimer = setInterval(() => this.report(), this.logIntervalMs);
-    this.log(`tessera worker ${this.name}: serving ${redactUrl(this.url)} with ${this.concurrency} thread${this.concurrency > 1 ? 's' : ''} (${this.strategy})`);
+    this.log(`tessera worker ${this.name}: serving ${redactUrl(this.url)} with ${this.concurrency} thread${this.concurrency > 1 ? 's' : ''} (${this.strategy}${this.signer ? ', signed jobs only' : ''})`);
   }
 
   private discover(): Promise<void> {
@@ -178,9 +200,14 @@ export class TileWorkerNode {
     }
     if (ended && this.redis) {
       const redis = this.redis;
-      await sweep(redis, run.keys.pattern).catch(() => {});
+      // Only a run still over: one that vanished because Redis restarted is put back by its
+      // coordinator within a heartbeat, and its restored keys must not be swept.
+      const sweepIfOver = async () => {
+        if ((await redis.exists(run.keys.alive)) === 0) await sweep(redis, run.keys.pattern);
+      };
+      await sweepIfOver().catch(() => {});
       // BullMQ may still write the queue's meta a moment after close() resolves: sweep once more, later.
-      setTimeout(() => void sweep(redis, run.keys.pattern).catch(() => {}), LATE_SWEEP_MS).unref();
+      setTimeout(() => void sweepIfOver().catch(() => {}), LATE_SWEEP_MS).unref();
     }
   }
 
@@ -191,6 +218,11 @@ export class TileWorkerNode {
       return await this.attempt(job, keys);
     } catch (err) {
       this.stats.failed++;
+      if (err instanceof LostFromRedis) {
+        // No verdict to report: the coordinator resubmits what Redis lost, or has ended.
+        this.stats.lastError = err.message;
+        throw new Error(err.message);
+      }
       const message = `${errorMessage(err)} (worker ${this.name}, attempt ${job.attemptsMade + 1} of ${attempts})`;
       this.stats.lastError = message;
       // The last attempt: tell the coordinator now rather than let it find out from the job's state.
@@ -208,9 +240,7 @@ export class TileWorkerNode {
   }
 
   private async attempt(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
-    const data = job.data;
-    const refused = refuseReason(data);
-    if (refused) throw new UnrecoverableError(refused);
+    const data = this.check(job.data, keys);
     const t0 = performance.now();
     let filter: FilterModule;
     try {
@@ -219,16 +249,24 @@ export class TileWorkerNode {
       if (err instanceof TesseraError && err.code === ErrorCode.FilterUnavailable) throw new UnrecoverableError(err.message);
       throw err;
     }
+    const wrong = checkJobFilter(data, filter.manifest, (params) => this.haloOf(filter, params));
+    if (wrong) throw new UnrecoverableError(wrong);
     const src = await this.redis!.getBuffer(data.src);
-    if (!src) throw new UnrecoverableError(`tile ${data.seq}: its source bytes are gone from Redis (the run ended or its coordinator died)`);
+    if (!src) throw new LostFromRedis(`tile ${data.seq}: its source bytes are gone from Redis (the run ended, its coordinator died, or Redis restarted)`);
     const expected = sourceBytes(data.width, data.height, data.halo);
     if (src.length !== expected) throw new UnrecoverableError(`tile ${data.seq}: source has ${src.length} bytes, expected ${expected}`);
+    // The MAC covers the job as the coordinator sent it, before this worker lowered any cap.
+    if (this.signer && !this.signer.verifyJob(job.data, src)) {
+      throw new UnrecoverableError(`tile ${data.seq}: the job or its source bytes fail authentication (forged or altered in Redis, or the coordinator has another secret)`);
+    }
     const engine = await this.engine(filter, data);
     const t1 = performance.now();
     const out = await engine.run(src, data);
     const t2 = performance.now();
+    // A signed job's result carries its MAC after the pixels (one more copy of the tile, far cheaper than the MAC itself).
+    const value = this.signer ? Buffer.concat([out.result, this.signer.signResult(data.mac!, out.result)]) : out.result;
     try {
-      await Promise.all([this.redis!.set(data.dst, out.result, 'PX', data.ttlMs), this.push(keys, doneMessage(data.seq), data.ttlMs)]);
+      await Promise.all([this.redis!.set(data.dst, value, 'PX', data.ttlMs), this.push(keys, doneMessage(data.seq), data.ttlMs)]);
     } finally {
       out.release(); // the reply means the bytes were sent: the buffer can be reused
     }
@@ -239,6 +277,33 @@ export class TileWorkerNode {
     this.stats.filterMs += t2 - t1;
     this.stats.ioMs += t1 - t0 + (t3 - t2);
     return data.seq;
+  }
+
+  /**
+   * The job, every field checked and its caps lowered to this worker's.
+   * @throws UnrecoverableError naming the field, or saying why the job's signature cannot be taken
+   */
+  private check(raw: TileJobData, keys: RunKeys): CheckedJob {
+    const data = checkJobShape(raw, keys, this.limits);
+    if (typeof data === 'string') throw new UnrecoverableError(data);
+    if (this.signer && data.mac === undefined) {
+      throw new UnrecoverableError(`tile ${data.seq}: unsigned job refused: this worker has a shared secret, so the coordinator needs the same one (--secret or ${'TESSERA_SECRET'})`);
+    }
+    if (!this.signer && data.mac !== undefined) {
+      throw new UnrecoverableError(`tile ${data.seq}: the job is signed but this worker has no shared secret to check it: start it with --secret or TESSERA_SECRET`);
+    }
+    return data;
+  }
+
+  private haloOf(filter: FilterModule, params: number[]): number {
+    const key = `${filter.plain.hash}|${params.join(',')}`;
+    let halo = this.halos.get(key);
+    if (halo === undefined) {
+      halo = filterHalo(filter, params);
+      if (this.halos.size > 256) this.halos.clear();
+      this.halos.set(key, halo);
+    }
+    return halo;
   }
 
   private async engine(filter: FilterModule, data: TileJobData): Promise<TileEngine> {

@@ -20,8 +20,8 @@ export const isAlive = (child: ChildProcess): boolean => child.exitCode === null
  * Starts `tessera worker --redis URL …args`; resolves once it logs that it serves. Its
  * stderr stays readable (tests wait for its log lines); kill it when done.
  */
-export function startWorker(redisUrl: string, args: string[] = ['--concurrency', '1', '--log-interval', '250']): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--redis', redisUrl, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function startWorker(redisUrl: string, args: string[] = ['--concurrency', '1', '--log-interval', '250'], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--redis', redisUrl, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let log = '';
   return new Promise<void>((resolve, reject) => {
     // Hang guard: a worker that has not said "serving" by then is not going to.

@@ -217,12 +217,15 @@ describe('bad filters', () => {
   }
 
   test('a thread that is slow to start does not eat into its tiles\' deadline', async () => {
-    // The start function sleeps 400 ms at every instantiation (so each new thread takes that
-    // long to be ready); the tiles themselves take microseconds. A deadline counted from the
-    // hand-off (150 ms) would fail them; counted from when the thread starts the batch, it holds.
-    const nap = '(func $nap (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 400000000)))) (start $nap)';
-    const file = filterWasm('slow-start', COPY_ROWS_WAT, { extra: nap });
-    const session = new Session({ filter: file, strategy: 'shared', workers: 2, tileSize: 50, tileTimeoutMs: 150 });
+    // The start function spins for ~1 s at every instantiation (so each new thread, and each
+    // image's fresh instance, takes that long to be ready); the tiles themselves take
+    // microseconds. A deadline counted from the hand-off (150 ms) would fail them; counted
+    // from when the thread starts the batch, it holds. (Plain memory and `copy`: a shared-memory
+    // form may not have a start function at all.)
+    const nap = `(func $nap (local $i i32) (local.set $i (i32.const 1000000000))
+      (block $d (loop $l (br_if $d (i32.eqz (local.get $i))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br $l)))) (start $nap)`;
+    const file = filterWasm('slow-start', COPY_ROWS_WAT, { extra: nap, shared: false });
+    const session = new Session({ filter: file, strategy: 'copy', workers: 2, tileSize: 50, tileTimeoutMs: 150 });
     try {
       const rgba = randomImage(100, 50, rng(8));
       assert.deepEqual(await session.filterPixels(rgba, 100, 50, 'slow-start'), rgba);
@@ -344,8 +347,9 @@ test('a streamed image: Ctrl-C mid-run removes the run\'s temporary directory an
 
 test('a loop in any entry point called at load (start function, tessera_abi, halo, scratch_size) fails the load in bounded time, naming the filter', async () => {
   const spin = '(loop $l (br $l))';
+  // A start function only in a plain-memory module: a shared-memory form with one is refused from its bytes.
   const module = (parts: { start?: boolean; abi?: string; halo?: string; scratch?: string }) => `(module
-  (import "env" "memory" (memory 1 65536 shared))
+  (import "env" "memory" ${parts.start ? '(memory 1)' : '(memory 1 65536 shared)'})
   (func $spin ${spin})
   ${parts.start ? '(start $spin)' : ''}
   (func (export "tessera_abi") (result i32) ${parts.abi ?? 'i32.const 1'})
