@@ -82,6 +82,8 @@ export class QueueExecutor implements TileExecutor {
   private seq = 0;
   private batch: Pending[] = [];
   private flushScheduled = false;
+  /** Flushes in progress: closing waits for them, so no job is enqueued after the run's keys are swept. */
+  private readonly flushes = new Set<Promise<void>>();
   /** Tiles sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
   private readonly signer?: JobSigner;
@@ -186,7 +188,11 @@ export class QueueExecutor implements TileExecutor {
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // Every tile submitted in this tick (all tiles of an image, often several images) goes in one batch.
-        setImmediate(() => void this.flush());
+        setImmediate(() => {
+          const f = this.flush();
+          this.flushes.add(f);
+          void f.finally(() => this.flushes.delete(f));
+        });
       }
     });
   }
@@ -269,6 +275,7 @@ export class QueueExecutor implements TileExecutor {
       p.checkedAt = now;
       this.pending.set(p.seq, p);
     }
+    if (this.closing) throw new Error('the queue executor was closed');
     await this.queue!.addBulk(jobs);
     // The jobs BullMQ just created have no TTL until the next refresh: give them one now, so a
     // coordinator killed a moment later leaves nothing that lives for ever.
@@ -451,6 +458,7 @@ export class QueueExecutor implements TileExecutor {
         this.doneConnection?.disconnect();
         return;
       }
+      await Promise.allSettled([...this.flushes]);
       try {
         await retireRun(this.redis!, this.keys);
       } catch {
