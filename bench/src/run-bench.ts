@@ -2,6 +2,7 @@
  * `tessera bench`: the matrix filter × strategy × workers plus peers, each cell after
  * warm-up and repeated, every output verified, on the same images in one process.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ import { PROCESS_FILTERS, processCellSupports, processInputFolder, runProcessCel
 import { SHARP_SIGMA } from './peers/sharp-ops.js';
 import type { StageTimes } from 'tessera/internal/pipeline/stages';
 import { bigCaseSettings, runBigCase } from './big/run-big.js';
-import { perTileOverhead, startQueueCluster, tilesPerRun, type QueueCluster } from './cluster/queue-cluster.js';
+import { perTileAuthCost, perTileOverhead, startQueueCluster, tilesPerRun, type QueueCluster } from './cluster/queue-cluster.js';
 
 /** A cell whose first run takes longer than this is not repeated (it would blow the ~5 minute budget). */
 export const CELL_BUDGET_MS = 20_000;
@@ -140,7 +141,7 @@ class TesseraCell {
     /** Run through the queue backend (tiles on `tessera worker` processes). */
     private readonly queue?: QueueCluster,
   ) {
-    this.outDir = freshDir(scratch, `${filter}-${strategy}-${workers}${queue ? '-queue' : ''}`);
+    this.outDir = freshDir(scratch, `${filter}-${strategy}-${workers}${queue ? `-queue${queue.secret ? '-signed' : ''}` : ''}`);
   }
 
   get isDisk(): boolean {
@@ -167,7 +168,7 @@ class TesseraCell {
       // what a user gets, measured by the whole-process cells.)
       threadStart: 'eager',
       tileSize: this.settings.tileSize,
-      ...(this.queue ? { backend: 'queue' as const, redis: this.queue.url } : {}),
+      ...(this.queue ? { backend: 'queue' as const, redis: this.queue.url, secret: this.queue.secret } : {}),
     });
     await this.run(this.isDisk);
     this.coldMs = performance.now() - t0;
@@ -210,7 +211,7 @@ class TesseraCell {
     return summarize(
       {
         filter: this.filter,
-        strategy: this.queue ? `queue×${this.queue.workers}` : this.strategy,
+        strategy: this.queue ? `queue×${this.queue.workers}${this.queue.secret ? ' signed' : ''}` : this.strategy,
         kind: 'tessera',
         workers: this.queue ? this.queue.workers : this.workers,
         samplesMs: this.samples,
@@ -386,7 +387,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const total =
     (runBig ? big.sides.length : 0) +
     (local ? filters.reduce((n, f) => n + strategiesFor(f).length, 0) * workerCounts.length : 0) +
-    (backends.includes('queue') ? filters.length : 0) +
+    (backends.includes('queue') ? filters.length * (options.redis ? 1 : 2) : 0) +
     peerNames.length * peerFilters.length * workerCounts.length +
     processFilters.length * processInputs.length;
   const processCells: ProcessCell[] = [];
@@ -400,8 +401,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const expectedByFilter = new Map<string, Map<string, Uint8Array>>();
   let index = 0;
   let cluster: QueueCluster | undefined;
+  /** A second cluster, on a Redis of its own, whose workers take only signed jobs: what authentication costs. */
+  let signedCluster: QueueCluster | undefined;
   try {
-    if (backends.includes('queue')) cluster = await startQueueCluster(queueWorkers, options.redis);
+    if (backends.includes('queue')) {
+      cluster = await startQueueCluster(queueWorkers, options.redis);
+      if (options.redis) skipped.push({ strategy: `queue×${queueWorkers} signed`, reason: 'needs a Redis of its own (its workers refuse unsigned jobs): run without --redis' });
+      else signedCluster = await startQueueCluster(queueWorkers, undefined, randomBytes(16).toString('hex'));
+    }
     for (const filter of filters) {
       const module = loadFilter(filter);
       const params = resolveParams(module.manifest, sigmaParams(filter, sigma));
@@ -412,10 +419,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         workerCounts.map((workers) => new TesseraCell(data, filter, strategy, workers, settings, expected, scratch)),
       );
       if (cluster) cells.push(new TesseraCell(data, filter, 'copy', Math.max(...workerCounts), settings, expected, scratch, cluster));
+      if (signedCluster) cells.push(new TesseraCell(data, filter, 'copy', Math.max(...workerCounts), settings, expected, scratch, signedCluster));
       const filterResults = await benchTesseraCells(cells, (label) => options.onCell?.({ label, index, total }));
-      const queued = filterResults.find((r) => r.strategy.startsWith('queue×'));
+      const queued = filterResults.find((r) => r.strategy.startsWith('queue×') && !r.strategy.endsWith('signed'));
+      const signed = filterResults.find((r) => r.strategy.startsWith('queue×') && r.strategy.endsWith('signed'));
       const copy = filterResults.filter((r) => r.strategy === 'copy').sort((a, b) => b.workers - a.workers)[0];
-      if (queued && copy) queued.notes = perTileOverhead(queued, copy, tilesPerRun(data.decoded.values(), settings.tileSize));
+      const tiles = tilesPerRun(data.decoded.values(), settings.tileSize);
+      if (queued && copy) queued.notes = perTileOverhead(queued, copy, tiles);
+      if (signed && queued) signed.notes = perTileAuthCost(signed, queued, tiles);
       for (const result of filterResults) {
         index++;
         options.onCell?.({ label: `${result.filter} ${result.strategy} ×${result.workers}`, index, total, result });
@@ -487,7 +498,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       });
     }
   } finally {
-    await cluster?.stop();
+    await Promise.all([cluster?.stop(), signedCluster?.stop()]);
     rmSync(scratch, { recursive: true, force: true });
   }
   return {
