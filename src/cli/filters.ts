@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { describeFilter, listFilters, type FilterInfo } from '../filter/catalog.js';
 import type { FilterCheckReport } from '../filter/check.js';
 import { parseParamPairs } from '../filter/params.js';
-import { collect } from './parse.js';
+import { collect, positiveInt } from './parse.js';
+import { DEFAULT_FILTER_MEMORY_MB } from '../pipeline/defaults.js';
 
 function formatParam(p: FilterInfo['params'][number]): string {
   return `${p.name}: ${p.type} ${p.min}..${p.max}, default ${p.default}${p.description ? ` — ${p.description}` : ''}`;
@@ -60,11 +61,13 @@ export function filtersCommand(): Command {
     .command('check <file.wasm>')
     .description('check a filter: imports, start function, memory limits and twins of each form, ABI v1, then runs tiled and whole on a test card under a tile deadline and the memory cap; exit 1 when it fails')
     .option('-p, --param <key=value>', 'filter parameter, repeatable', collect, [])
+    .option('--filter-memory <mb>', 'cap on the filter\'s memory, MiB, as for tessera run', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
+    .option('--tile-timeout <ms>', 'deadline of each tile on the test card', positiveInt('--tile-timeout'), 5000)
     .option('--json', 'machine-readable report')
-    .action(async (file: string, flags: { param: string[]; json?: boolean }) => {
+    .action(async (file: string, flags: { param: string[]; json?: boolean; filterMemory: number; tileTimeout: number }) => {
       // The check runs a session (sharp, threads): loaded only for `filters check`.
       const { checkFilter } = await import('../filter/check.js');
-      const report = await checkFilter(file, parseParamPairs(flags.param));
+      const report = await checkFilter(file, parseParamPairs(flags.param), { filterMemoryMb: flags.filterMemory, tileTimeoutMs: flags.tileTimeout });
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatCheck(report)) + '\n');
       if (!report.ok) process.exitCode = 1;
     });

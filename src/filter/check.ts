@@ -21,7 +21,7 @@ import { ALLOWED_IMPORTS, ALLOWED_WASI_IMPORTS, PAGE } from './abi.js';
 import { BUILTIN_FILTER_DIR } from './artifacts.js';
 import { inspectWasmBinary, type MemoryLimits, type WasmBinaryInfo, type WasmImport } from './binary.js';
 import { filterHalo, gatherFacts, loadFilter, sharedStartReason, type FilterModule, type FilterVariant } from './filter-module.js';
-import { MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
+import { manifestDifferences, MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
 import { resolveParams, type ParamInput } from './params.js';
 import { probeInThread, ProbeTimeout, type FilterFacts, type ProbeAsk, type ProbeOutcome } from './probe.js';
 
@@ -225,25 +225,6 @@ function formManifest(module: WebAssembly.Module, file: string, fallbackName: st
   const sections = WebAssembly.Module.customSections(module, MANIFEST_SECTION);
   if (sections.length === 0) return { name: fallbackName, description: '', params: [] };
   return parseManifest(new TextDecoder().decode(sections[0]), file);
-}
-
-/** How two manifests differ in what the host relies on: the name and each param's type, range, default and scale. */
-function manifestDifferences(a: FilterManifest, b: FilterManifest): string[] {
-  const out: string[] = [];
-  if (a.name !== b.name) out.push(`name "${a.name}" vs "${b.name}"`);
-  const n = Math.max(a.params.length, b.params.length);
-  for (let i = 0; i < n; i++) {
-    const p = a.params[i];
-    const q = b.params[i];
-    if (!p || !q) {
-      out.push(`param ${i + 1}: ${p ? `"${p.name}"` : 'none'} vs ${q ? `"${q.name}"` : 'none'}`);
-      continue;
-    }
-    for (const key of ['name', 'type', 'min', 'max', 'default', 'scale'] as const) {
-      if (p[key] !== q[key]) out.push(`param ${i + 1} ${key}: ${JSON.stringify(p[key])} vs ${JSON.stringify(q[key])}`);
-    }
-  }
-  return out;
 }
 
 /** Param sets to compare the twins at: the defaults, each param at its extremes, all at their minima and all at their maxima. */

@@ -10,7 +10,7 @@ import { ErrorCode, TesseraError } from '../errors.js';
 import { ABI_VERSION, ALLOWED_IMPORTS, ALLOWED_WASI_IMPORTS, FILTER_ARITY, HALO_ARITY, HOST_BASE, MAX_HALO, PAGE, SCRATCH_ARITY } from './abi.js';
 import { inspectWasmBinary, type MemoryLimits } from './binary.js';
 import { BUILTIN_FILTER_DIR } from './artifacts.js';
-import { MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
+import { manifestDifferences, MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
 import { filterText } from './filter-text.js';
 import { probeInThread, ProbeTimeout, type FilterFacts, type ProbeAsk, type ProbeOutcome } from './probe.js';
 
@@ -342,6 +342,9 @@ function loadFile(path: string): FilterModule {
     const candidate = compileVariant(readFileSync(twin), twin);
     checkInstance(candidate, twin);
     if (candidate.memory !== 'imported-shared') invalid(twin, 'does not import a shared env.memory');
+    // The host reads the plain module's manifest and runs the twin with it: they must agree.
+    const differs = manifestDifferences(manifest, readManifest(candidate, twin, manifest.name));
+    if (differs.length) invalid(twin, `declares another manifest than ${source} (${differs.join(', ')}); rebuild both from the same source`);
     shared = candidate;
   }
   const commandForm = existingFile(`${stem}.wasi.wasm`);

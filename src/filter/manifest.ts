@@ -90,3 +90,22 @@ export function parseManifest(json: string, source: string): FilterManifest {
   }
   return { name: obj.name as string, description: typeof obj.description === 'string' ? obj.description : '', params: specs };
 }
+
+/** How two manifests differ in what the host relies on: the name and each param's type, range, default and scale. */
+export function manifestDifferences(a: FilterManifest, b: FilterManifest): string[] {
+  const out: string[] = [];
+  if (a.name !== b.name) out.push(`name "${a.name}" vs "${b.name}"`);
+  const n = Math.max(a.params.length, b.params.length);
+  for (let i = 0; i < n; i++) {
+    const p = a.params[i];
+    const q = b.params[i];
+    if (!p || !q) {
+      out.push(`param ${i + 1}: ${p ? `"${p.name}"` : 'none'} vs ${q ? `"${q.name}"` : 'none'}`);
+      continue;
+    }
+    for (const key of ['name', 'type', 'min', 'max', 'default', 'scale'] as const) {
+      if (p[key] !== q[key]) out.push(`param ${i + 1} ${key}: ${JSON.stringify(p[key])} vs ${JSON.stringify(q[key])}`);
+    }
+  }
+  return out;
+}
