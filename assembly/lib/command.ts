@@ -6,6 +6,9 @@
 //                 then (width+2·halo)·(height+2·halo)·4 bytes: the tile with its halo, rows packed.
 // Response frame: u32 magic "TSO1", u32 width, u32 height, u32 status (16 bytes),
 //                 then width·height·4 bytes of RGBA.
+// End-of-image frame: a request header with width 0 and height 0 (the rest zero, no payload). The
+// command exits 75 ("start me fresh"): the host (src/strategies/process/wasi-process.ts) then runs a
+// fresh instance on the same stdin, so the next image starts from fresh globals and memory.
 // End of input ends the process with status 0; a malformed frame exits 3.
 import { HOST_BASE } from "./abi";
 
@@ -76,6 +79,7 @@ export function serve(filter: FilterFn, scratchSize: ScratchFn): void {
     const p1 = load<i32>(header, 20);
     const p2 = load<i32>(header, 24);
     const p3 = load<i32>(header, 28);
+    if (width == 0 && height == 0) proc_exit(75);
     if (width <= 0 || height <= 0 || halo < 0 || halo > 128 || width > 65536 || height > 65536) proc_exit(3);
     const inStride = <usize>(width + 2 * halo) << 2;
     const inBytes = inStride * <usize>(height + 2 * halo);

@@ -1,7 +1,11 @@
 /**
- * The binary frames of the WASI command form (filters/lib/command.ts): what the
+ * The binary frames of the WASI command form (assembly/lib/command.ts): what the
  * `pipe` strategy streams through a child's stdin/stdout and the `disk` strategy
  * stores in files. Little-endian throughout.
+ *
+ * Between images the `pipe` strategy sends an end-of-image frame (a request header with
+ * width 0 and height 0, no payload): the command exits {@link END_OF_IMAGE_EXIT} and the
+ * filter process runs a fresh instance for the next image (see wasi-process.ts).
  */
 
 import { copyRows, haloOrigin } from '../../tiling/rows.js';
@@ -12,6 +16,15 @@ export const FRAME_MAGIC_IN = 0x31525354;
 export const FRAME_MAGIC_OUT = 0x314f5354;
 export const REQUEST_HEADER_BYTES = 32;
 export const RESPONSE_HEADER_BYTES = 16;
+/** What a command form exits with when it reads an end-of-image frame: "start me fresh". */
+export const END_OF_IMAGE_EXIT = 75;
+
+/** The end-of-image frame: magic "TSR1", everything else zero (width 0, height 0), no payload. */
+export function encodeEndOfImage(): Buffer {
+  const frame = Buffer.alloc(REQUEST_HEADER_BYTES);
+  frame.writeUInt32LE(FRAME_MAGIC_IN, 0);
+  return frame;
+}
 
 /**
  * Builds a request frame from a padded source: the tile plus `halo` pixels on every side, rows packed.
