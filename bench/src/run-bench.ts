@@ -29,7 +29,7 @@ import { PROCESS_FILTERS, processCellSupports, processInputFolder, runProcessCel
 import { SHARP_SIGMA } from './peers/sharp-ops.js';
 import type { StageTimes } from 'tessera/internal/pipeline/stages';
 import { bigCaseSettings, runBigCase } from './big/run-big.js';
-import { perTileAuthCost, perTileOverhead, startQueueCluster, tilesPerRun, type QueueCluster } from './cluster/queue-cluster.js';
+import { perImageAuthCost, perImageOverhead, startQueueCluster, type QueueCluster } from './cluster/queue-cluster.js';
 
 /** A cell whose first run takes longer than this is not repeated (it would blow the ~5 minute budget). */
 export const CELL_BUDGET_MS = 20_000;
@@ -424,9 +424,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const queued = filterResults.find((r) => r.strategy.startsWith('queue×') && !r.strategy.endsWith('signed'));
       const signed = filterResults.find((r) => r.strategy.startsWith('queue×') && r.strategy.endsWith('signed'));
       const copy = filterResults.filter((r) => r.strategy === 'copy').sort((a, b) => b.workers - a.workers)[0];
-      const tiles = tilesPerRun(data.decoded.values(), settings.tileSize);
-      if (queued && copy) queued.notes = perTileOverhead(queued, copy, tiles);
-      if (signed && queued) signed.notes = perTileAuthCost(signed, queued, tiles);
+      const images = data.files.length;
+      if (queued && copy) queued.notes = perImageOverhead(queued, copy, images);
+      if (signed && queued) signed.notes = perImageAuthCost(signed, queued, images);
       for (const result of filterResults) {
         index++;
         options.onCell?.({ label: `${result.filter} ${result.strategy} ×${result.workers}`, index, total, result });

@@ -17,9 +17,11 @@ import { collect, positiveInt } from './parse.js';
 /** The one-line summary printed after a run. */
 export function formatSummary(s: RunSummary): string {
   const failed = s.failed ? `, ${s.failed} failed` : '';
+  const skipped = s.skipped ? `, ${s.skipped} kept from an interrupted run of this command` : '';
+  const where = s.backend === 'queue' ? 'on tessera workers through Redis' : `${s.strategy}, ${s.workers} worker${s.workers > 1 ? 's' : ''}`;
   return (
-    `${s.succeeded}/${s.images} images${failed}, ${s.megapixels.toFixed(2)} Mpx in ${(s.elapsedMs / 1000).toFixed(2)} s — ` +
-    `${s.mpxPerS.toFixed(1)} Mpx/s (${s.filter}, ${s.strategy}, ${s.workers} worker${s.workers > 1 ? 's' : ''}, tile ${s.tileSize})`
+    `${s.succeeded}/${s.images} images${failed}${skipped}, ${s.megapixels.toFixed(2)} Mpx in ${(s.elapsedMs / 1000).toFixed(2)} s — ` +
+    `${s.mpxPerS.toFixed(1)} Mpx/s (${s.filter}, ${where}, tile ${s.tileSize})`
   );
 }
 
@@ -43,6 +45,7 @@ interface RunFlags {
   backend: 'local' | 'queue';
   redis?: string;
   secret?: string;
+  sharedDir?: string;
 }
 
 /** `tessera run`. */
@@ -67,8 +70,9 @@ export function runCommand(): Command {
     .option('--filter-memory <mb>', 'cap on the memory a filter may use or grow: each private memory (copy), the growth of an image\'s memory (shared), the declared maximum of the WASI form (pipe, disk), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
     .option('--tile-timeout <ms>', 'per-tile deadline: an overrunning tile\'s worker is stopped and replaced, the image fails', positiveInt('--tile-timeout'), DEFAULT_TILE_TIMEOUT_MS)
     .option('--in-flight <n>', 'images decoded, filtered or encoded at once, at most (--memory bounds their bytes)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
-    .addOption(new Option('--backend <name>', 'where tiles run: local (this machine\'s threads) or queue (tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
+    .addOption(new Option('--backend <name>', 'where images are filtered: local (this machine\'s threads) or queue (whole images on tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
     .option('--redis <url>', 'Redis URL for --backend queue: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
+    .option('--shared-dir <dir>', 'queue: storage every machine mounts (e.g. NFS), holding the inputs and the output directory: images travel as paths, not through Redis (needed above 256 MiB a file); start the workers with --shared-dir at their mount of it')
     .option('--secret <text>', 'queue: secret shared with the workers; jobs and results are authenticated with it (prefer the TESSERA_SECRET variable: a flag is visible to other users in ps)')
     .option('--follow-symlinks', 'read inputs that are symbolic links (by default a link fails with a line saying so; an output is never written onto an input, link or not)')
     .option('--json', 'print a machine-readable summary on stdout')
@@ -113,6 +117,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         backend: flags.backend,
         redis: flags.redis,
         secret: flags.secret,
+        sharedDir: flags.sharedDir,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { THREAD_STRATEGIES, type ThreadStrategy } from '../strategies/types.js';
 import { positiveInt } from './parse.js';
-import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
+import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_MAX_PIXELS, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
 
 interface WorkerFlags {
   redis: string;
@@ -12,15 +12,21 @@ interface WorkerFlags {
   secret?: string;
   filterMemory: number;
   maxTileTimeout: number;
+  jobs: number;
+  sharedDir?: string;
+  maxPixels: number;
 }
 
 /** `tessera worker`. */
 export function workerCommand(): Command {
   return new Command('worker')
-    .description('filter tiles for `tessera run --backend queue` coordinators on the same Redis, until stopped')
+    .description('filter images for `tessera run --backend queue` coordinators on the same Redis, until stopped: each image decoded, filtered on this machine\'s threads and encoded here')
     .requiredOption('--redis <url>', 'Redis URL: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
     .option('-c, --concurrency <n>', 'tiles filtered at once (worker threads)', positiveInt('--concurrency'), availableParallelism())
-    .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM').choices([...THREAD_STRATEGIES]).default('copy'))
+    .option('-j, --jobs <n>', 'images taken at once (one decodes or encodes while another is filtered)', positiveInt('--jobs'), 2)
+    .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM (copy for a filter without a shared form)').choices([...THREAD_STRATEGIES]).default('shared'))
+    .option('--shared-dir <dir>', 'this machine\'s mount of the storage runs started with --shared-dir pass images through (inputs read and outputs written there)')
+    .option('--max-pixels <n>', 'largest image this worker takes; a job asking for more gets this', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--secret <text>', 'secret shared with the coordinators: only jobs signed with it are run, results are signed (prefer the TESSERA_SECRET variable: a flag is visible in ps)')
     .option('--filter-memory <mb>', 'cap on a filter\'s memory on this worker, MiB; a job asking for more gets this', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
     .option('--max-tile-timeout <ms>', 'longest per-tile deadline this worker grants; a job asking for more gets this', positiveInt('--max-tile-timeout'), 6 * DEFAULT_TILE_TIMEOUT_MS)
@@ -30,18 +36,20 @@ export function workerCommand(): Command {
       `
 Examples:
   $ tessera worker --redis redis://queue-host:6379
-  $ tessera worker --redis redis://queue-host:6379 --concurrency 8 --strategy shared
+  $ tessera worker --redis redis://queue-host:6379 --concurrency 8 --jobs 3
+  $ tessera worker --redis redis://queue-host:6379 --shared-dir /mnt/photos
   $ TESSERA_SECRET=$(cat /etc/tessera/secret) tessera worker --redis rediss://tessera:PASSWORD@queue-host:6380
 
-Every job is checked before it runs (fields, keys inside its run, the filter's hash and
-halo); with a shared secret, unsigned or altered jobs are refused.
+Every job is checked before it runs (fields, keys inside its run, paths inside --shared-dir,
+the filter's hash, params against its manifest); with a shared secret, unsigned or altered
+jobs are refused.
 
-SIGTERM or Ctrl-C stops taking tiles, lets the tiles in progress finish and exits; a second
-signal exits at once (its tiles are picked up by other workers within seconds).`,
+SIGTERM or Ctrl-C stops taking images, lets the ones in progress finish and exits; a second
+signal exits at once (its images are picked up by other workers within seconds).`,
     )
     .action(async (flags: WorkerFlags) => {
-      const [{ TileWorkerNode }, { resolveSecret }] = await Promise.all([import('../queue/worker.js'), import('../queue/auth.js')]);
-      const node = new TileWorkerNode({
+      const [{ WorkerNode }, { resolveSecret }] = await Promise.all([import('../queue/worker.js'), import('../queue/auth.js')]);
+      const node = new WorkerNode({
         redis: flags.redis,
         concurrency: flags.concurrency,
         strategy: flags.strategy,
@@ -49,6 +57,9 @@ signal exits at once (its tiles are picked up by other workers within seconds).`
         secret: resolveSecret(flags.secret),
         maxFilterMemoryMb: flags.filterMemory,
         maxTileTimeoutMs: flags.maxTileTimeout,
+        jobs: flags.jobs,
+        sharedDir: flags.sharedDir,
+        maxPixels: flags.maxPixels,
       });
       await node.start();
       await new Promise<void>((resolve) => {
@@ -59,7 +70,7 @@ signal exits at once (its tiles are picked up by other workers within seconds).`
             process.exit(130);
           }
           stopping = true;
-          process.stderr.write(`tessera worker: ${signal}, finishing the tiles in progress…\n`);
+          process.stderr.write(`tessera worker: ${signal}, finishing the images in progress…\n`);
           node.close().then(resolve, (err: unknown) => {
             process.stderr.write(`tessera worker: ${String(err)}\n`);
             resolve();
@@ -68,7 +79,7 @@ signal exits at once (its tiles are picked up by other workers within seconds).`
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
-      process.stderr.write(`tessera worker ${node.name}: stopped after ${node.tilesDone} tiles\n`);
+      process.stderr.write(`tessera worker ${node.name}: stopped after ${node.imagesDone} images\n`);
       // Do not wait for ioredis' buffer-pool timer (~2 s after large replies): everything is closed.
       await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
       process.exit();

@@ -4,7 +4,6 @@ import { InlineExecutor } from './inline.js';
 import { DeferredExecutor } from './deferred.js';
 import { ThreadExecutor } from './threads.js';
 import type { ThreadStart, TileExecutor } from './types.js';
-import type { FilterModule } from '../filter/filter-module.js';
 
 export type { TileExecutor } from './types.js';
 
@@ -21,27 +20,11 @@ export interface ExecutorOptions {
   trusted: boolean;
   /** `on-demand`: a trusted filter's tiles run on the calling thread until they prove heavy. @defaultValue 'on-demand' */
   threadStart?: ThreadStart;
-  /** `queue`: tiles go to `tessera worker`s through Redis (needs `redis` and `filter`). @defaultValue 'local' */
-  backend?: 'local' | 'queue';
-  /** Redis URL of the queue backend. */
-  redis?: string;
-  /** Shared secret of the queue backend (jobs and results authenticated). */
-  secret?: string;
-  /** The loaded filter, which the queue backend ships to the workers by hash. */
-  filter?: FilterModule;
 }
 
 /** Filter processes for `disk` and `pipe`; for `copy` and `shared` inline (trusted, one worker) or a thread pool. */
 export function createExecutor(init: RunnerInit, options: ExecutorOptions): TileExecutor {
   const timeout = options.tileTimeoutMs ?? DEFAULT_TILE_TIMEOUT_MS;
-  if (options.backend === 'queue') {
-    if (!options.filter) throw new Error('the queue backend needs the loaded filter');
-    const { filter } = options;
-    return new DeferredExecutor(options.workers, async () => {
-      const { QueueExecutor } = await import('../queue/coordinator.js');
-      return new QueueExecutor(init, { redis: options.redis ?? '', filter, tileTimeoutMs: timeout, threads: options.workers, secret: options.secret });
-    });
-  }
   // The process strategies load their executors (child processes, temp files) only when chosen.
   if (init.strategy === 'disk') {
     return new DeferredExecutor(options.workers, async () => new (await import('../strategies/process/disk.js')).DiskExecutor(init, options.workers, timeout));

@@ -1,8 +1,8 @@
 /**
  * Paths to remove if the process exits or is interrupted before their owner removes
  * them: temporary tile directories of the `disk` strategy and output files still being
- * written. On SIGINT/SIGTERM they are removed, then the signal is re-raised so the
- * process still ends the way the user asked.
+ * written. On SIGINT/SIGTERM they are removed, then the signal is re-raised (unless the
+ * process has handlers of its own) so the process still ends the way the user asked.
  */
 import { rmSync } from 'node:fs';
 
@@ -21,7 +21,9 @@ function install(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       removeAll();
-      process.kill(process.pid, signal);
+      // Re-raised only when nobody else handles the signal: a process with its own handler
+      // (`tessera worker` finishing its images on SIGTERM) decides what the signal does.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     });
   }
 }

@@ -1,4 +1,5 @@
 import { rename, unlink } from 'node:fs/promises';
+import { tempNameFor } from './atomic-write.js';
 import { basename, dirname, join } from 'node:path';
 import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
@@ -62,7 +63,7 @@ type SharpPipeline = ReturnType<typeof sharp>;
  * @throws TesseraError Image naming the file
  */
 async function writeEncoded(pipeline: SharpPipeline, format: ImageFormat, file: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const tmp = tempNameFor(file);
   removeOnExit(tmp);
   try {
     const img = format === 'png' ? pipeline.png(ENCODE_OPTIONS.png) : format === 'jpeg' ? pipeline.jpeg(ENCODE_OPTIONS.jpeg) : pipeline.webp(ENCODE_OPTIONS.webp);

@@ -49,5 +49,8 @@ export const DEFAULT_IMAGES_IN_FLIGHT = 8;
 /** Cap on a private filter memory (`copy`), in MiB. */
 export const DEFAULT_FILTER_MEMORY_MB = 256;
 
+/** Images a queue run keeps enqueued at once (each a job waiting for some worker): enough to keep a cluster busy, bounded so Redis holds a bounded number of inputs. */
+export const QUEUE_IMAGES_IN_FLIGHT = 32;
+
 /** Per-tile deadline, in milliseconds: generous for any real tile, short enough that a looping filter is stopped quickly. */
 export const DEFAULT_TILE_TIMEOUT_MS = 10_000;

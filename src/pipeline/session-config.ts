@@ -3,7 +3,6 @@
  * option is validated and defaulted here, with errors that name the option and its
  * range; the session trusts what this returns.
  */
-import { resolveSecret } from '../queue/auth.js';
 import { availableParallelism } from 'node:os';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ThreadStart } from '../executors/types.js';
@@ -17,6 +16,7 @@ import {
   DEFAULT_MAX_PIXELS,
   DEFAULT_TILE_SIZE,
   DEFAULT_TILE_TIMEOUT_MS,
+  QUEUE_IMAGES_IN_FLIGHT,
 } from './defaults.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
 import { PAGE } from '../filter/abi.js';
@@ -84,6 +84,17 @@ export interface SessionOptions {
    * 16 characters. @defaultValue process.env.TESSERA_SECRET
    */
   secret?: string;
+  /**
+   * `backend: 'queue'`: storage every machine mounts at some path (e.g. NFS); inputs and
+   * outputs must be inside it and travel as paths relative to it rather than as bytes
+   * through Redis. Each worker is given its own mount point (`tessera worker --shared-dir`).
+   */
+  sharedDir?: string;
+  /**
+   * Keep the calling thread's event loop free: never run filter code on it, even for a
+   * built-in filter with one worker (a `tessera worker` renews its job locks there). @defaultValue false
+   */
+  offLoop?: boolean;
 }
 
 /** Options checked and defaulted. */
@@ -94,6 +105,9 @@ export interface SessionConfig {
   backend: 'local' | 'queue';
   redis?: string;
   secret?: string;
+  sharedDir?: string;
+  filterMemoryMb: number;
+  offLoop: boolean;
   workers: number;
   tileSize: number;
   maxPixels: number;
@@ -161,7 +175,8 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   const streamAbovePixels = options.streamAbovePixels ?? DEFAULT_STREAM_ABOVE_PIXELS;
   checkInt('streamAbovePixels', streamAbovePixels, 0);
   if (options.bandRows !== undefined) checkInt('bandRows', options.bandRows, 1);
-  const imagesInFlight = options.imagesInFlight ?? Math.max(DEFAULT_IMAGES_IN_FLIGHT, workers);
+  // Over the queue an image in flight is a job waiting for some worker's threads: enough for a cluster.
+  const imagesInFlight = options.imagesInFlight ?? (options.backend === 'queue' ? QUEUE_IMAGES_IN_FLIGHT : Math.max(DEFAULT_IMAGES_IN_FLIGHT, workers));
   checkInt('imagesInFlight', imagesInFlight, 1);
   const backend = options.backend ?? 'local';
   if (backend !== 'local' && backend !== 'queue') throw new TesseraError(ErrorCode.Usage, `unknown backend "${String(backend)}"; valid: local, queue`);
@@ -218,7 +233,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   }
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
-    filter, strategy, isolation, backend, redis: options.redis, secret: backend === 'queue' ? resolveSecret(options.secret) : undefined, workers, tileSize, maxPixels, maxMemoryPages,
+    filter, strategy, isolation, backend, redis: options.redis, secret: backend === 'queue' ? options.secret : undefined, sharedDir: options.sharedDir, filterMemoryMb, offLoop: options.offLoop === true, workers, tileSize, maxPixels, maxMemoryPages,
     memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
     bandsInFlight: BANDS_IN_FLIGHT, scratchBytes,
     imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,

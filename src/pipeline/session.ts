@@ -23,6 +23,14 @@ import { planImage, type ImagePlan } from './image-plan.js';
 import { MemoryBudget } from './memory-budget.js';
 import { resolveSessionConfig, type SessionConfig, type SessionOptions } from './session-config.js';
 import { emptyStages, type StageTimes } from './stages.js';
+import type { RemoteSession } from '../queue/remote-session.js';
+
+/** The executor of a queue session: its images go to workers whole, no tile is run here. */
+const NO_TILES: TileExecutor = {
+  threads: 0,
+  run: () => Promise.reject(new Error('a queue session runs no tiles itself')),
+  close: () => Promise.resolve(),
+};
 
 export type { SessionOptions } from './session-config.js';
 
@@ -41,6 +49,10 @@ export interface ImageResult {
   error?: string;
   /** The image went through in bands of this many rows (it was too big to hold whole); absent when it was whole. */
   bandRows?: number;
+  /** Queue: written by an earlier, interrupted run of the same command and kept, not redone. */
+  skipped?: boolean;
+  /** Queue: the worker that ran it. */
+  worker?: string;
   ms: number;
 }
 
@@ -67,6 +79,10 @@ export interface RunSummary {
   stages: StageTimes;
   /** The `--memory` budget and the most of it the run's pixels held at once, in MiB. */
   memory: { budgetMb: number; peakMb: number };
+  /** Where the images were filtered: this process, or `tessera worker`s through Redis. */
+  backend: 'local' | 'queue';
+  /** Queue: images an earlier, interrupted run of the same command had written, kept (counted in `succeeded`). */
+  skipped: number;
   results: ImageResult[];
 }
 
@@ -104,6 +120,8 @@ export class Session {
   private readonly paramValues: Record<string, number>;
   private readonly config: SessionConfig;
   private readonly jobs: JobContext;
+  /** `backend: 'queue'`: the coordinator side, loaded with BullMQ when the session starts. */
+  private readonly remote?: Promise<RemoteSession>;
   private nextGroup = 0;
 
   constructor(options: SessionOptions) {
@@ -132,7 +150,24 @@ export class Session {
     if (this.strategy === 'shared') Object.assign(init, { scratchBytes: config.scratchBytes, lanes: this.workers + 1 });
     if (this.filter.command) init.commandPath = this.filter.command;
     this.host = createStrategyHost(init);
-    this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin, threadStart, backend, redis: options.redis, secret: config.secret, filter: this.filter });
+    if (backend === 'queue') {
+      this.executor = NO_TILES;
+      this.remote = import('../queue/remote-session.js').then(
+        ({ RemoteSession }) =>
+          new RemoteSession({
+            redis: config.redis ?? '',
+            filter: this.filter,
+            secret: config.secret,
+            sharedDir: config.sharedDir,
+            followSymlinks: config.followSymlinks,
+            imagesInFlight: config.imagesInFlight,
+            job: { params: config.paramValues, tileSize: config.tileSize, maxPixels: config.maxPixels, filterMemoryMb: config.filterMemoryMb, tileTimeoutMs },
+          }),
+      );
+      this.remote.catch(() => {}); // reported by run()
+    } else {
+      this.executor = createExecutor(init, { workers: this.workers, tileTimeoutMs, trusted: this.filter.builtin && !config.offLoop, threadStart });
+    }
     this.budget = new MemoryBudget(config.memoryBytes);
     this.jobs = {
       host: this.host,
@@ -160,6 +195,7 @@ export class Session {
 
   /** Processes `files` into `outDir` (which must exist), never throwing for a bad image. */
   async run(files: readonly string[], outDir: string, options: RunOptions = {}): Promise<RunSummary> {
+    if (this.remote) return this.runRemote(await this.remote, files, outDir, options);
     await this.executor.ready?.();
     const started = performance.now();
     const stages = emptyStages();
@@ -204,6 +240,36 @@ export class Session {
       mpxPerS: megapixels / (elapsedMs / 1000),
       stages,
       memory: { budgetMb: this.budget.totalBytes / 2 ** 20, peakMb: this.budget.peakBytes / 2 ** 20 },
+      backend: 'local',
+      skipped: 0,
+      results,
+    };
+  }
+
+  /** `run` over the queue: whole images on the workers, nothing decoded here. */
+  private async runRemote(remote: RemoteSession, files: readonly string[], outDir: string, options: RunOptions): Promise<RunSummary> {
+    const started = performance.now();
+    let done = 0;
+    const results = (await remote.run(files, outDir, (result) => options.onImage?.({ result: result as ImageResult, done: ++done, total: files.length }))) as ImageResult[];
+    const elapsedMs = performance.now() - started;
+    const ok = results.filter((r) => !r.error);
+    const megapixels = ok.reduce((s, r) => s + ((r.width ?? 0) * (r.height ?? 0)) / 1e6, 0);
+    return {
+      filter: this.filter.name,
+      params: this.paramValues,
+      strategy: this.strategy,
+      workers: this.workers,
+      tileSize: this.tileSize,
+      images: files.length,
+      succeeded: ok.length,
+      failed: files.length - ok.length,
+      megapixels,
+      elapsedMs,
+      mpxPerS: megapixels / (elapsedMs / 1000),
+      stages: emptyStages(),
+      memory: { budgetMb: 0, peakMb: 0 },
+      backend: 'queue',
+      skipped: results.filter((r) => r.skipped).length,
       results,
     };
   }
@@ -249,6 +315,7 @@ export class Session {
     if (rgba.length !== width * height * 4) {
       throw new TesseraError(ErrorCode.Usage, `expected ${width * height * 4} bytes of RGBA for ${width}×${height}, got ${rgba.length}`);
     }
+    if (this.remote) return (await this.remote).filterPixels(rgba, width, height, label);
     await this.executor.ready?.();
     const plan = this.planFor(width, height, label, 0);
     if (plan.mode !== 'bands') throw new Error('unreachable: pixels in memory always go through in bands');
@@ -272,6 +339,7 @@ export class Session {
 
   /** Stops the worker threads. */
   async close(): Promise<void> {
+    await this.remote?.then((r) => r.close(), () => {});
     await this.executor.close();
     await this.host.close();
   }

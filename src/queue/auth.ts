@@ -61,17 +61,17 @@ export class JobSigner {
     return safeEqual(Buffer.from(fields.mac, 'hex'), Buffer.from(this.signJob(fields, source), 'hex'));
   }
 
-  /** MAC of a result: the pixels, bound to the job they answer (its MAC covers run, tile and source). */
-  signResult(jobMac: string, pixels: Uint8Array): Buffer {
-    return createHmac('sha256', this.key).update('tessera result v1\0').update(jobMac).update('\0').update(pixels).digest();
+  /** MAC of a result: its bytes and what is reported with them, bound to the job they answer (whose MAC covers run, image and input). */
+  signResult(jobMac: string, bytes: Uint8Array, report = ''): Buffer {
+    return createHmac('sha256', this.key).update('tessera result v2\0').update(jobMac).update('\0').update(report).update('\0').update(bytes).digest();
   }
 
-  /** Splits a stored result into pixels and MAC and checks the MAC; undefined when it fails. */
-  openResult(jobMac: string, stored: Uint8Array): Uint8Array | undefined {
+  /** Splits a stored result into bytes and MAC and checks the MAC; undefined when it fails. */
+  openResult(jobMac: string, stored: Uint8Array, report = ''): Uint8Array | undefined {
     if (stored.length < MAC_BYTES) return undefined;
-    const pixels = stored.subarray(0, stored.length - MAC_BYTES);
+    const bytes = stored.subarray(0, stored.length - MAC_BYTES);
     const mac = stored.subarray(stored.length - MAC_BYTES);
-    return safeEqual(mac, this.signResult(jobMac, pixels)) ? pixels : undefined;
+    return safeEqual(mac, this.signResult(jobMac, bytes, report)) ? bytes : undefined;
   }
 }
 

@@ -1,122 +1,105 @@
 /**
- * `queue` — tiles beyond one machine. The session keeps decoding, planning and assembling;
- * each tile (with its halo) is copied out of the padded source into a Redis value of its
- * own, and the tiles submitted in one tick are enqueued with one `addBulk` as small jobs
- * (keys, sizes, params, the filter's hash) on this run's BullMQ queue. `tessera worker`s
- * filter them, store each result under the tile's result key and push the tile's number
- * on the run's `done` list; popping it makes this side read the result, copy it into the
- * output once and delete both keys. (A `done` list rather than BullMQ's event stream:
- * one small message per tile instead of parsing every job's 3–4 events.)
+ * `queue` — images beyond one machine. The coordinator puts each image's input under a key
+ * of its own (or names its path on a shared directory), enqueues the jobs submitted in one
+ * tick with one `addBulk` on this run's BullMQ queue, and waits: `tessera worker`s decode,
+ * filter and encode whole images, store each output under its key and push the image's
+ * number and report on the run's `done` list; popping it makes this side read the output
+ * and delete the keys. (A `done` list rather than BullMQ's event stream: one small message
+ * per image instead of parsing every job's events.)
  *
- * Delivery is at least once (a worker killed mid-tile has its jobs run again elsewhere
- * after ~3 s); assembly is idempotent. Everything the run writes is under its own prefix
- * and deleted at close — also after a failure or Ctrl-C.
+ * Delivery is at least once (a worker killed mid-image has its job run again elsewhere after
+ * ~3 s); the first answer wins. Everything the run writes is under its own prefix, carries
+ * a TTL refreshed while the coordinator lives, and is deleted at close — also after a
+ * failure or Ctrl-C. Redis coming back empty (a restart) is noticed and what it lost is
+ * resubmitted.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
-import { checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
+import type { FilterModule } from '../filter/filter-module.js';
 import { JobSigner } from './auth.js';
+import { checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
 import { describeFilter, type FilterForm } from './filter-shipping.js';
 import { DATA_TTL_MS, HEARTBEAT_MS, JOB_ATTEMPTS, MAX_RESUBMITS, newRunId, QUEUE_NAME, RETRY_DELAY_MS, RunKeys } from './keys.js';
-import { packSource, parseDone, PROTOCOL_VERSION, unpackResult, type TileJobData } from './protocol.js';
+import { parseDone, PROTOCOL_VERSION, type FilterRef, type ImageDone, type ImageJobData } from './protocol.js';
 import { announceRun, expireRunKeys, heartbeat, retireRun, sweep } from './registry.js';
-import type { RunnerInit, TileTask, TileTimings } from '../strategies/types.js';
-import type { FilterModule } from '../filter/filter-module.js';
-import type { TileExecutor } from '../executors/types.js';
 
-/** Options of a {@link QueueExecutor}. */
-export interface QueueExecutorOptions {
+/** Options of a {@link QueueCoordinator}. */
+export interface QueueCoordinatorOptions {
   /** Redis URL shared with the workers. */
   redis: string;
   /** The loaded filter (its bytes are stored for the workers by hash). */
   filter: FilterModule;
-  tileTimeoutMs: number;
-  /** Fail the pending tiles when no worker has served this run's queue for this long. @defaultValue 30000 */
-  noWorkersTimeoutMs?: number;
-  /** Nominal parallelism reported as `threads`. */
-  threads?: number;
   /** Shared secret: jobs are signed and results checked (see auth.ts); the workers need the same. */
   secret?: string;
+  /** Fail what is pending when no worker has served this run's queue for this long. @defaultValue 30000 */
+  noWorkersTimeoutMs?: number;
+}
+
+/** The fields of an image job that differ from image to image. */
+export type ImageJobFields = Pick<ImageJobData, 'transport' | 'name' | 'inputBytes' | 'width' | 'height' | 'input' | 'output' | 'ext'>;
+
+/** The fields every job of a session shares. */
+export type SessionJobFields = Pick<ImageJobData, 'params' | 'tileSize' | 'maxPixels' | 'filterMemoryMb' | 'tileTimeoutMs'>;
+
+/** What came back for an image: the worker's report and, unless it wrote to the shared directory, the output's bytes. */
+export interface ImageAnswer {
+  done: ImageDone;
+  bytes?: Uint8Array;
 }
 
 interface Pending {
   seq: number;
-  task: TileTask;
-  resolve: (t: TileTimings) => void;
+  data: ImageJobData;
+  /** The input's bytes (read again for every submission, so the coordinator holds none while waiting). */
+  readInput?: () => Promise<Uint8Array>;
+  resolve: (a: ImageAnswer) => void;
   reject: (e: Error) => void;
-  packMs: number;
   sentAt: number;
   checkedAt: number;
-  /** BullMQ id of the job now carrying the tile (a resubmitted tile gets a new one). */
   jobId: string;
-  /** MAC of that job, when the run is signed: its result must carry the matching one. */
-  mac?: string;
-  /** Times the tile was submitted again because its job or its bytes were lost (a Redis restart). */
   resubmits: number;
-  /** Results refused because they failed authentication. */
   forged: number;
 }
 
 const STRAGGLER_MS = 5_000;
-
-/** BullMQ refuses custom job ids that look like integers; a resubmitted tile's job gets a suffix. */
-const jobIdOf = (seq: number, submit = 0) => (submit === 0 ? `t${seq}` : `t${seq}.${submit}`);
-
 /** How often the coordinator gives every key of its run a fresh TTL, in heartbeats. */
 const EXPIRE_EVERY_BEATS = 3;
 
-/** Runs tiles as BullMQ jobs served by `tessera worker` processes. */
-export class QueueExecutor implements TileExecutor {
-  readonly threads: number;
+/** BullMQ refuses custom job ids that look like integers; a resubmitted image's job gets a suffix. */
+const jobIdOf = (seq: number, submit = 0) => (submit === 0 ? `i${seq}` : `i${seq}.${submit}`);
+
+/** Runs images as BullMQ jobs served by `tessera worker` processes. */
+export class QueueCoordinator {
   readonly keys: RunKeys;
   private readonly url: string;
   private readonly opened: Promise<void>;
+  private readonly ref: FilterRef;
+  private readonly signer?: JobSigner;
   private redis?: Redis;
   private queue?: Queue;
   /** Blocking connection popping the `done` list. */
   private doneConnection?: Redis;
   private doneLoop?: Promise<void>;
-  /** Packed source buffers, reused once Redis has them. */
-  private readonly buffers: Buffer[] = [];
   private seq = 0;
   private batch: Pending[] = [];
   private flushScheduled = false;
-  /** Flushes in progress: closing waits for them, so no job is enqueued after the run's keys are swept. */
   private readonly flushes = new Set<Promise<void>>();
-  /** Tiles sent and not yet settled, by sequence number. */
+  /** Images sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
-  private readonly signer?: JobSigner;
   private forms: FilterForm[] = [];
   private beats = 0;
-  /** The run's keys were found gone (Redis restarted or was flushed): being put back. */
   private restoring?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
   private closing?: Promise<void>;
   private noWorkersSince?: number;
   private lastRedisOk = Date.now();
-  private readonly jobBase: Omit<TileJobData, 'seq' | 'src' | 'dst' | 'width' | 'height'>;
   private readonly onSignal = (signal: NodeJS.Signals) => this.interrupted(signal);
 
-  constructor(
-    init: RunnerInit,
-    private readonly options: QueueExecutorOptions,
-  ) {
+  constructor(private readonly options: QueueCoordinatorOptions) {
     this.url = checkRedisUrl(options.redis);
-    this.threads = options.threads ?? 1;
     this.keys = new RunKeys(newRunId());
-    const { ref } = describeFilter(options.filter);
-    this.jobBase = {
-      v: PROTOCOL_VERSION,
-      run: this.keys.runId,
-      halo: init.halo,
-      params: init.params,
-      filter: ref,
-      maxMemoryPages: init.maxMemoryPages,
-      isolation: init.isolation ?? 'pooled',
-      tileTimeoutMs: options.tileTimeoutMs,
-      ttlMs: DATA_TTL_MS,
-    };
+    this.ref = describeFilter(options.filter).ref;
     if (options.secret) this.signer = new JobSigner(options.secret);
     this.opened = this.open();
     this.opened.catch(() => {}); // reported by ready() and run()
@@ -129,7 +112,7 @@ export class QueueExecutor implements TileExecutor {
 
   private async open(): Promise<void> {
     await checkRedis(this.url);
-    if (this.closing) throw new Error('executor closed');
+    if (this.closing) throw new Error('coordinator closed');
     this.redis = connectRedis(this.url, 'commands', `tessera-run:${this.keys.runId}`);
     // Nobody reads the run's BullMQ event stream (completions come through the `done` list): keep it short.
     this.queue = new Queue(QUEUE_NAME, { connection: this.redis, prefix: this.keys.prefix, streams: { events: { maxLen: 100 } } });
@@ -159,15 +142,14 @@ export class QueueExecutor implements TileExecutor {
   private async beat(): Promise<void> {
     if (this.closing || !this.redis) return;
     try {
-      const present = await heartbeat(this.redis, this.keys);
-      if (!present) await this.restoreOnce();
+      if (!(await heartbeat(this.redis, this.keys))) await this.restoreOnce();
       if (++this.beats % EXPIRE_EVERY_BEATS === 0) await expireRunKeys(this.redis, this.keys);
     } catch {
       // Redis is away: the watchdog reports a lasting outage.
     }
   }
 
-  /** Puts the run back after Redis lost its keys: filter, registry, and every tile sent. One at a time. */
+  /** Puts the run back after Redis lost its keys: filter, registry, and every image sent. One at a time. */
   private restoreOnce(): Promise<void> {
     this.restoring ??= (async () => {
       try {
@@ -180,14 +162,20 @@ export class QueueExecutor implements TileExecutor {
     return this.restoring;
   }
 
-  run(task: TileTask): Promise<TileTimings> {
+  /**
+   * Runs one image on the workers. `readInput` gives the bytes to store under the image's
+   * input key (`bytes`, `raw`), or is absent when the worker reads a shared path.
+   * Rejects with the worker's reason when the image failed for good.
+   */
+  run(fields: ImageJobFields, session: SessionJobFields, readInput?: () => Promise<Uint8Array>): Promise<ImageAnswer> {
     return new Promise((resolve, reject) => {
-      if (this.closing) return reject(new Error('the queue executor is closed'));
+      if (this.closing) return reject(new Error('the queue coordinator is closed'));
       const seq = this.seq++;
-      this.batch.push({ seq, task, resolve, reject, packMs: 0, sentAt: 0, checkedAt: 0, jobId: jobIdOf(seq), resubmits: 0, forged: 0 });
+      const data: ImageJobData = { v: PROTOCOL_VERSION, run: this.keys.runId, seq, ...fields, ...session, filter: this.ref, ttlMs: DATA_TTL_MS };
+      this.batch.push({ seq, data, readInput, resolve, reject, sentAt: 0, checkedAt: 0, jobId: jobIdOf(seq), resubmits: 0, forged: 0 });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // Every tile submitted in this tick (all tiles of an image, often several images) goes in one batch.
+        // Every image submitted in this tick goes in one batch.
         setImmediate(() => {
           const f = this.flush();
           this.flushes.add(f);
@@ -213,7 +201,7 @@ export class QueueExecutor implements TileExecutor {
     } catch (err) {
       const e = this.redisError(err);
       if (e instanceof TesseraError && e.code === ErrorCode.RedisUnreachable && !this.closing) {
-        // A blip (a restart): the tiles wait as stragglers and are resubmitted once Redis
+        // A blip (a restart): the images wait as stragglers and are resubmitted once Redis
         // answers; the watchdog fails them if it stays away.
         const now = performance.now();
         for (const p of batch) {
@@ -229,53 +217,41 @@ export class QueueExecutor implements TileExecutor {
     }
   }
 
-  /** Stores the tiles' bytes and enqueues their jobs (one `addBulk`). */
+  /** Stores the images' inputs and enqueues their jobs (one `addBulk`). */
   private async submit(batch: Pending[]): Promise<void> {
     // The run's keys gone (Redis restarted): put the filter and the registry back before any
     // job arrives that a worker could not run without them.
     if ((await this.redis!.exists(this.keys.alive)) === 0) await this.restoreOnce();
-    const sets: Array<Promise<unknown>> = [];
-    const jobs: Array<{ name: string; data: TileJobData; opts: JobsOptions }> = [];
-    for (const p of batch) {
-      const t0 = performance.now();
-      const bytes = packSource(p.task, this.jobBase.halo, this.buffers.pop());
-      p.packMs = performance.now() - t0;
-      const data: TileJobData = {
-        ...this.jobBase,
-        seq: p.seq,
-        src: this.keys.src(p.seq),
-        dst: this.keys.dst(p.seq),
-        width: p.task.width,
-        height: p.task.height,
-        image: p.task.group,
-      };
-      if (this.signer) p.mac = data.mac = this.signer.signJob(data, bytes);
-      // Plain commands, not a pipeline: ioredis would concatenate the whole batch into one more copy.
-      sets.push(
-        this.redis!.set(data.src, bytes, 'PX', DATA_TTL_MS).finally(() => {
-          if (this.buffers.length < 64) this.buffers.push(bytes);
-        }),
-      );
-      jobs.push({
-        name: 'tile',
-        data,
-        opts: {
-          jobId: p.jobId,
-          attempts: JOB_ATTEMPTS,
-          backoff: { type: 'exponential', delay: RETRY_DELAY_MS },
-          removeOnComplete: true,
-          removeOnFail: false,
-        },
-      });
-    }
-    await Promise.all(sets);
+    const jobs: Array<{ name: string; data: ImageJobData; opts: JobsOptions }> = [];
+    const sent: Pending[] = [];
+    await Promise.all(
+      batch.map(async (p) => {
+        let input: Uint8Array | undefined;
+        try {
+          input = p.readInput ? await p.readInput() : undefined;
+        } catch (err) {
+          // This image's file, not the run: it fails alone.
+          this.pending.delete(p.seq);
+          return p.reject(err as Error);
+        }
+        sent.push(p);
+        if (this.signer) p.data.mac = this.signer.signJob({ ...p.data, mac: undefined }, input ?? new Uint8Array(0));
+        if (input) await this.redis!.set(this.keys.input(p.seq), Buffer.from(input.buffer, input.byteOffset, input.byteLength), 'PX', DATA_TTL_MS);
+        jobs.push({
+          name: 'image',
+          data: p.data,
+          opts: { jobId: p.jobId, attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: RETRY_DELAY_MS }, removeOnComplete: true, removeOnFail: false },
+        });
+      }),
+    );
     const now = performance.now();
-    for (const p of batch) {
+    for (const p of sent) {
       p.sentAt = now;
       p.checkedAt = now;
       this.pending.set(p.seq, p);
     }
-    if (this.closing) throw new Error('the queue executor was closed');
+    if (this.closing) throw new Error('the queue coordinator was closed');
+    if (jobs.length === 0) return;
     await this.queue!.addBulk(jobs);
     // The jobs BullMQ just created have no TTL until the next refresh: give them one now, so a
     // coordinator killed a moment later leaves nothing that lives for ever.
@@ -283,18 +259,18 @@ export class QueueExecutor implements TileExecutor {
   }
 
   /**
-   * Sends tiles again under new job ids: their jobs or bytes were lost (`lost`, at most
-   * MAX_RESUBMITS times a tile) or their results failed authentication (`forged`, at most
-   * JOB_ATTEMPTS times). A tile stays pending throughout; if Redis is still away the next
+   * Sends images again under new job ids: their jobs or bytes were lost (`lost`, at most
+   * MAX_RESUBMITS times an image) or their results failed authentication (`forged`, at most
+   * JOB_ATTEMPTS times). An image stays pending throughout; if Redis is still away the next
    * check of stragglers tries again.
    */
-  private async resubmit(tiles: Pending[], why: 'lost' | 'forged'): Promise<void> {
+  private async resubmit(images: Pending[], why: 'lost' | 'forged'): Promise<void> {
     const again: Pending[] = [];
-    for (const p of tiles) {
+    for (const p of images) {
       if (why === 'lost' && ++p.resubmits > MAX_RESUBMITS) {
-        this.fail(p.seq, `tile job ${p.jobId} was lost from Redis ${MAX_RESUBMITS} times (is Redis restarting, or evicting keys? see its maxmemory-policy)`);
+        this.fail(p.seq, `image job ${p.jobId} was lost from Redis ${MAX_RESUBMITS} times (is Redis restarting, or evicting keys? see its maxmemory-policy)`);
       } else if (why === 'forged' && ++p.forged >= JOB_ATTEMPTS) {
-        this.fail(p.seq, `the result of tile ${p.seq} failed authentication ${p.forged} times and was refused (altered in Redis, or written by a worker with another secret)`);
+        this.fail(p.seq, `its output failed authentication ${p.forged} times and was refused (altered in Redis, or written by a worker with another secret)`);
       } else {
         void this.queue?.remove(p.jobId).catch(() => {});
         p.jobId = jobIdOf(p.seq, p.resubmits + p.forged);
@@ -319,7 +295,7 @@ export class QueueExecutor implements TileExecutor {
     return err instanceof Error ? err : new Error(msg);
   }
 
-  /** Pops finished tiles until the executor closes. */
+  /** Pops finished images until the coordinator closes. */
   private async popDone(): Promise<void> {
     const conn = this.doneConnection!;
     while (!this.closing) {
@@ -328,9 +304,10 @@ export class QueueExecutor implements TileExecutor {
         if (!first) continue;
         const more = (await conn.lpop(this.keys.done, 512)) ?? [];
         for (const message of [first[1], ...more]) {
-          const { seq, failure } = parseDone(message);
-          if (failure === undefined) void this.complete(seq);
-          else this.fail(seq, failure);
+          const m = parseDone(message);
+          if (!m) continue; // not a tessera message: someone else wrote to the list
+          if ('failure' in m) this.fail(m.seq, m.failure);
+          else void this.complete(m.seq, m.done, message.slice(message.indexOf('\t') + 1));
         }
         this.lastRedisOk = Date.now();
       } catch {
@@ -340,30 +317,26 @@ export class QueueExecutor implements TileExecutor {
     }
   }
 
-  private async complete(seq: number): Promise<void> {
+  private async complete(seq: number, done: ImageDone, report: string): Promise<void> {
     const p = this.pending.get(seq);
-    if (!p) return; // a duplicate, or a tile already settled
+    if (!p) return; // a duplicate, or an image already settled
     this.pending.delete(seq);
-    const t0 = performance.now();
     try {
-      const src = this.keys.src(p.seq);
-      const dst = this.keys.dst(p.seq);
-      const stored = await this.redis!.getBuffer(dst);
+      const key = this.keys.output(p.seq);
+      const stored = await this.redis!.getBuffer(key);
       if (!stored) {
         // Gone between the worker's `done` and this read (Redis restarted): run it again.
         this.pending.set(seq, p);
         return void this.resubmit([p], 'lost');
       }
-      const result = this.signer ? this.signer.openResult(p.mac!, stored) : stored;
-      if (!result) {
+      const bytes = this.signer ? this.signer.openResult(p.data.mac!, stored, report) : stored;
+      if (!bytes) {
         this.pending.set(seq, p);
-        void this.redis!.unlink(dst).catch(() => {});
+        void this.redis!.unlink(key).catch(() => {});
         return void this.resubmit([p], 'forged');
       }
-      void this.redis!.unlink(src, dst).catch(() => {});
-      const t1 = performance.now();
-      unpackResult(result, p.task);
-      p.resolve({ splitMs: p.packMs, filterMs: t0 - p.sentAt, assembleMs: performance.now() - t1 });
+      void this.redis!.unlink(this.keys.input(p.seq), key).catch(() => {});
+      p.resolve({ done, bytes: p.data.transport === 'shared' ? undefined : bytes });
     } catch (err) {
       const e = this.redisError(err);
       if (e instanceof TesseraError && e.code === ErrorCode.RedisUnreachable && !this.closing) {
@@ -379,10 +352,10 @@ export class QueueExecutor implements TileExecutor {
     this.pending.delete(seq);
     const hint = /stalled more than allowable limit/.test(reason) ? ' (the workers running it died repeatedly)' : '';
     p.reject(new Error(`${reason}${hint}`));
-    void this.redis?.unlink(this.keys.src(p.seq), this.keys.dst(p.seq)).catch(() => {});
+    void this.redis?.unlink(this.keys.input(p.seq), this.keys.output(p.seq)).catch(() => {});
   }
 
-  /** Once a second while tiles are pending: workers present? Redis answering? Stragglers settled? */
+  /** Once a second while images are pending: workers present? Redis answering? Stragglers settled? */
   private async watch(): Promise<void> {
     if (this.pending.size === 0 || this.closing) {
       this.noWorkersSince = undefined;
@@ -398,27 +371,26 @@ export class QueueExecutor implements TileExecutor {
       if (this.noWorkersSince !== undefined && now - this.noWorkersSince > limit) {
         this.failAll(
           new Error(
-            `no tessera worker took tiles from Redis at ${redactUrl(this.url)} for ${Math.round(limit / 1000)} s. Possible solutions:\n` +
+            `no tessera worker took images from Redis at ${redactUrl(this.url)} for ${Math.round(limit / 1000)} s. Possible solutions:\n` +
               `- start workers: tessera worker --redis ${redactUrl(this.url)}\n- check that they reach the same Redis`,
           ),
         );
-        this.noWorkersSince = undefined; // later tiles get their own wait
+        this.noWorkersSince = undefined; // later images get their own wait
         return;
       }
-      // A tile whose `done` message never came (its worker died between finishing and telling,
-      // or the job failed by stalling too often): confirm old tiles' state directly.
+      // An image whose `done` message never came (its worker died between finishing and telling,
+      // the job failed by stalling too often, or Redis lost it): confirm old images' state directly.
       const t = performance.now();
       const old = [...this.pending.values()].filter((p) => t - p.checkedAt > STRAGGLER_MS).slice(0, 32);
       for (const p of old) {
         p.checkedAt = t;
-        const id = p.jobId;
-        const state = await this.queue!.getJobState(id);
+        const state = await this.queue!.getJobState(p.jobId);
         if (state === 'failed') {
-          const job = await this.queue!.getJob(id);
+          const job = await this.queue!.getJob(p.jobId);
           this.fail(p.seq, job?.failedReason ?? 'failed');
         } else if (state === 'unknown' || state === 'completed') {
-          if (await this.redis!.exists(this.keys.dst(p.seq))) void this.complete(p.seq);
-          else if (state === 'unknown') await this.resubmit([p], 'lost');
+          // Completed without a `done` message (or gone): the output tells, else run it again.
+          if (!(await this.redis!.exists(this.keys.output(p.seq)))) await this.resubmit([p], 'lost');
         }
       }
     } catch (err) {
@@ -447,10 +419,11 @@ export class QueueExecutor implements TileExecutor {
       process.off('SIGINT', this.onSignal);
       process.off('SIGTERM', this.onSignal);
       for (const t of this.timers) clearInterval(t);
-      const closed = new Error('the queue executor was closed');
+      const closed = new Error('the queue coordinator was closed');
       for (const p of this.batch) p.reject(closed);
       this.batch = [];
       this.failAll(closed);
+      await Promise.allSettled([...this.flushes]);
       try {
         await this.opened;
       } catch {
@@ -458,11 +431,10 @@ export class QueueExecutor implements TileExecutor {
         this.doneConnection?.disconnect();
         return;
       }
-      await Promise.allSettled([...this.flushes]);
       try {
         await retireRun(this.redis!, this.keys);
       } catch {
-        // Redis is gone: the keys expire (tile bytes) or are swept by a worker (the queue's).
+        // Redis is gone: the keys expire, or are swept by a worker.
       }
       this.doneConnection?.disconnect();
       await this.doneLoop;

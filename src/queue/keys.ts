@@ -2,7 +2,7 @@
  * Redis key names and timings of the queue backend, in one place.
  *
  * Everything a run writes lives under `tessera:run:<id>:` — BullMQ's own keys (the run's
- * queue is `tiles` with that prefix), tile bytes, results and the filter's bytes — so a
+ * queue is `images` with that prefix), input and output bytes and the filter's bytes — so a
  * run is removed with one SCAN of its prefix. Outside it only the run registry
  * (`tessera:runs`, a set that Redis deletes when its last member leaves) and the pub/sub
  * channel of the same name exist.
@@ -19,7 +19,7 @@ export const RUNS_KEY = `${KEY_ROOT}:runs`;
 export const RUNS_CHANNEL = `${KEY_ROOT}:runs`;
 
 /** BullMQ queue name inside a run's prefix. */
-export const QUEUE_NAME = 'tiles';
+export const QUEUE_NAME = 'images';
 
 /** A fresh run id: 12 hex digits, unique enough for concurrent runs on one Redis. */
 export function newRunId(): string {
@@ -28,7 +28,7 @@ export function newRunId(): string {
 
 /** Keys of one run. */
 export class RunKeys {
-  /** BullMQ prefix: the run's queue keys are `<prefix>:tiles:*`. */
+  /** BullMQ prefix: the run's queue keys are `<prefix>:images:*`. */
   readonly prefix: string;
   /** SCAN pattern matching every key of the run. */
   readonly pattern: string;
@@ -42,19 +42,19 @@ export class RunKeys {
     this.alive = `${this.prefix}:alive`;
   }
 
-  /** List of finished tiles (see `doneMessage`): the coordinator pops it to learn what to assemble. */
+  /** List of finished images (see `doneMessage`): the coordinator pops it to learn what to write. */
   get done(): string {
     return `${this.prefix}:done`;
   }
 
-  /** A tile's source pixels (with halo, rows packed). */
-  src(seq: number): string {
-    return `${this.prefix}:src:${seq}`;
+  /** An image's input bytes (the file, or raw RGBA). */
+  input(seq: number): string {
+    return `${this.prefix}:in:${seq}`;
   }
 
-  /** A tile's filtered pixels (rows packed), written by whichever worker finishes it. */
-  dst(seq: number): string {
-    return `${this.prefix}:dst:${seq}`;
+  /** An image's output bytes, written by whichever worker finishes it. */
+  output(seq: number): string {
+    return `${this.prefix}:out:${seq}`;
   }
 
   /** A filter module's bytes, by content hash. */
@@ -70,11 +70,13 @@ export function runIdOf(key: string): string | undefined {
 }
 
 /**
- * Lifetime of tile bytes, results and filter bytes. Long enough for the deepest queue a
- * run builds (8 images in flight), short enough that a coordinator killed with SIGKILL
- * leaves nothing large behind for long. Keys are deleted as soon as they are used.
+ * Lifetime of input, output and filter bytes as first written; the coordinator refreshes
+ * every key of its run (RUN_KEY_TTL_MS) while it lives. Keys are deleted as soon as used.
  */
 export const DATA_TTL_MS = 15 * 60_000;
+
+/** Largest value a run puts in Redis (its limit is 512 MB): a bigger image needs `--shared-dir`. */
+export const MAX_VALUE_BYTES = 256 * 2 ** 20;
 
 /**
  * TTL every key of a run gets, refreshed by its coordinator every few seconds: whatever a
@@ -84,7 +86,7 @@ export const DATA_TTL_MS = 15 * 60_000;
  */
 export const RUN_KEY_TTL_MS = 60_000;
 
-/** Times a tile is resubmitted after its job or bytes were lost from Redis (a restart) before it fails. */
+/** Times an image is resubmitted after its job or bytes were lost from Redis (a restart) before it fails. */
 export const MAX_RESUBMITS = 5;
 
 /** The coordinator refreshes its `alive` key this often… */
@@ -101,7 +103,7 @@ export const LOCK_DURATION_MS = 2_000;
 export const STALLED_INTERVAL_MS = 1_000;
 export const MAX_STALLED_COUNT = 2;
 
-/** Attempts per tile job (a trapping filter fails after this many) and the first retry delay. */
+/** Attempts per image job (a worker lost mid-image, a transient error) and the first retry delay. */
 export const JOB_ATTEMPTS = 3;
 export const RETRY_DELAY_MS = 100;
 

@@ -1,19 +1,21 @@
 /**
- * The tile job protocol between a coordinator and `tessera worker`s.
+ * The image job protocol between a coordinator and `tessera worker`s.
  *
- * A job's data is small (keys, sizes, params, the filter's identity); pixels travel as
- * binary values under their own keys:
- * - source: the tile with its halo, (width + 2·halo) × (height + 2·halo) RGBA8, rows packed;
- * - result: width × height RGBA8, rows packed, written by the worker under `dst`.
- * A tile's result has its own key and the coordinator copies it once, so a tile that runs
- * twice (at-least-once delivery after a worker died) is harmless.
+ * The unit of work is a whole image: a worker reads the input, decodes, filters on its own
+ * threads with its own strategy, encodes and hands back the output; the coordinator lists
+ * inputs, enqueues, tracks and writes what comes back, and never touches pixels. A job's
+ * data is small (names, sizes, params, the filter's identity); bytes travel under their
+ * own keys, or as paths on storage every machine mounts (`--shared-dir`):
+ * - `bytes`: the input file's bytes under `in`, the encoded output under `out`;
+ * - `raw`: RGBA8 pixels (rows packed) in and out — `Session.filterPixels` over the queue;
+ * - `shared`: paths relative to the shared directory, read and written there by the worker.
+ * An image that runs twice (at-least-once delivery after a worker died) writes the same
+ * bytes; the coordinator takes the first answer and writes its output once, atomically.
  */
-import { copyRows, haloOrigin } from '../tiling/rows.js';
 import { ABI_VERSION } from '../filter/abi.js';
-import type { Isolation, TileTask } from '../strategies/types.js';
 
 /** Version of this job layout; a worker refuses jobs of another. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Which filter a job runs: built-ins by name, every module by content hash, and the ABI both sides speak. */
 export interface FilterRef {
@@ -30,94 +32,89 @@ export interface FilterRef {
   shared?: string;
 }
 
-/** Data of one tile job. */
-export interface TileJobData {
+/** How an image's bytes travel. */
+export type ImageTransport = 'bytes' | 'raw' | 'shared';
+
+/** Data of one image job. */
+export interface ImageJobData {
   v: number;
   run: string;
   seq: number;
-  /** Key of the source bytes. */
-  src: string;
-  /** Key the result goes to. */
-  dst: string;
-  width: number;
-  height: number;
-  halo: number;
-  params: number[];
+  transport: ImageTransport;
+  /** The input as the coordinator names it (in messages): its path, or the label given to `filterPixels`. */
+  name: string;
+  /** `bytes`: the input's size, checked on arrival. */
+  inputBytes?: number;
+  /** `raw`: the pixels' size. */
+  width?: number;
+  height?: number;
+  /** `shared`: the input and the output, relative to the shared directory. */
+  input?: string;
+  output?: string;
+  /** The output's file extension (its format), e.g. `.png`. */
+  ext: string;
   filter: FilterRef;
-  /** Cap on a filter's memory, pages. */
-  maxMemoryPages: number;
-  isolation: Isolation;
+  /** Param values by name, as the user gave them (the worker checks them against the manifest). */
+  params: Record<string, number>;
+  tileSize: number;
+  maxPixels: number;
+  /** Cap on a filter's memory, MiB. */
+  filterMemoryMb: number;
   /** Per-tile deadline on the worker. */
   tileTimeoutMs: number;
-  /** TTL to give the result. */
+  /** TTL to give the output. */
   ttlMs: number;
-  /**
-   * Which image of the run the tile belongs to: a worker gives every image fresh filter
-   * state (a pooled instance is renewed when the image changes). Absent from older coordinators.
-   */
-  image?: number;
-  /** HMAC of the job and its source bytes, when the run has a shared secret (see auth.ts). */
+  /** HMAC of the job and its input bytes, when the run has a shared secret (see auth.ts). */
   mac?: string;
 }
 
-/**
- * What a worker pushes on the run's `done` list when it is finished with a tile: the
- * sequence number, or the sequence number and why the tile failed for good.
- */
-export function doneMessage(seq: number, failure?: string): string {
-  return failure === undefined ? String(seq) : `${seq}\t${failure}`;
+/** What a worker reports of a finished image (the output's bytes travel apart). */
+export interface ImageDone {
+  width: number;
+  height: number;
+  layout: string;
+  channels: number;
+  tiles: number;
+  bandRows?: number;
+  /** Worker time for the image, ms. */
+  ms: number;
+  /** The worker that ran it. */
+  worker: string;
 }
 
-/** Inverse of {@link doneMessage}. */
-export function parseDone(message: string): { seq: number; failure?: string } {
+/** A `done` message: the image's sequence number and either its metadata or why it failed for good. */
+export type DoneMessage = { seq: number; done: ImageDone } | { seq: number; failure: string };
+
+/** What a worker pushes on the run's `done` list when it is finished with an image. */
+export function doneMessage(seq: number, outcome: ImageDone | string): string {
+  return `${seq}\t${typeof outcome === 'string' ? `!${outcome}` : JSON.stringify(outcome)}`;
+}
+
+/** Inverse of {@link doneMessage}; undefined for a message that is not one. */
+export function parseDone(message: string): DoneMessage | undefined {
   const tab = message.indexOf('\t');
-  if (tab < 0) return { seq: Number(message) };
-  return { seq: Number(message.slice(0, tab)), failure: message.slice(tab + 1) };
-}
-
-/** Bytes of a source tile with its halo. */
-export function sourceBytes(width: number, height: number, halo: number): number {
-  return (width + 2 * halo) * (height + 2 * halo) * 4;
-}
-
-/** Bytes of a result tile. */
-export function resultBytes(width: number, height: number): number {
-  return width * height * 4;
-}
-
-/**
- * Copies a tile and its halo out of the padded source of `task` into a packed buffer
- * (what `copy` copies into linear memory, here copied into a Redis value instead).
- */
-export function packSource(task: TileTask, halo: number, into?: Buffer): Buffer {
-  const rowBytes = (task.width + 2 * halo) * 4;
-  const rows = task.height + 2 * halo;
-  const out = into?.length === rowBytes * rows ? into : Buffer.allocUnsafe(rowBytes * rows);
-  copyRows(new Uint8Array(task.src!), haloOrigin(task.srcOffset, task.srcStride, halo), task.srcStride, out, 0, rowBytes, rowBytes, rows);
-  return out;
-}
-
-/** Copies a packed result into the output of `task`. */
-export function unpackResult(result: Uint8Array, task: TileTask): void {
-  const rowBytes = task.width * 4;
-  if (result.length !== rowBytes * task.height) {
-    throw new Error(`tile result has ${result.length} bytes, expected ${rowBytes * task.height} (${task.width}×${task.height} RGBA)`);
+  const seq = Number(message.slice(0, tab));
+  if (tab < 0 || !Number.isSafeInteger(seq)) return undefined;
+  const rest = message.slice(tab + 1);
+  if (rest.startsWith('!')) return { seq, failure: rest.slice(1) };
+  try {
+    const done = JSON.parse(rest) as ImageDone;
+    return typeof done === 'object' && done !== null ? { seq, done } : undefined;
+  } catch {
+    return undefined;
   }
-  copyRows(result, 0, rowBytes, new Uint8Array(task.dst!), task.dstOffset, task.dstStride, rowBytes, task.height);
 }
 
 /**
  * Why this worker must not run `data`, or undefined. A filter built for another ABI
  * would be called with the wrong arguments and produce wrong pixels, silently.
  */
-export function refuseReason(data: TileJobData, workerAbi = ABI_VERSION): string | undefined {
+export function refuseReason(data: ImageJobData, workerAbi = ABI_VERSION): string | undefined {
   if (data.v !== PROTOCOL_VERSION) {
-    return `tile job protocol ${String(data.v)} is not this worker's (${PROTOCOL_VERSION}): run the same tessera version on the coordinator and the workers`;
+    return `image job protocol ${String(data.v)} is not this worker's (${PROTOCOL_VERSION}): run the same tessera version on the coordinator and the workers`;
   }
   if (data.filter?.abi !== workerAbi) {
     return `filter ${data.filter?.label ?? '?'} needs filter ABI ${String(data.filter?.abi)} but this worker implements ABI ${workerAbi}: refusing to run it rather than produce wrong pixels; upgrade the worker (or the coordinator) so both speak the same ABI`;
   }
-  const expected = sourceBytes(data.width, data.height, data.halo);
-  if (!(expected > 0)) return `malformed tile job: ${data.width}×${data.height} halo ${data.halo}`;
   return undefined;
 }

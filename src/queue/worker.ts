@@ -1,7 +1,9 @@
 /**
- * `tessera worker`: pulls tile jobs of every run in progress on one Redis, filters them on
- * its own worker-thread pool and stores the results. One BullMQ Worker per run (each run
- * has its own queue); runs are found through the registry and its pub/sub channel.
+ * `tessera worker`: pulls image jobs of every run in progress on one Redis, and runs each
+ * image as `tessera run` would here — decode, tiles on its own threads with its own
+ * strategy, encode — then stores the output (or writes it to the shared directory) and
+ * reports. One BullMQ Worker per run (each run has its own queue); runs are found through
+ * the registry and its pub/sub channel.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
@@ -9,32 +11,36 @@ import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
-import { filterHalo, type FilterModule } from '../filter/filter-module.js';
-import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
-import { JobSigner } from './auth.js';
-import { checkJobFilter, checkJobShape, type CheckedJob, type WorkerLimits } from './job-check.js';
-import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
-import { engineKey, TileEngine } from './engine.js';
+import type { FilterModule } from '../filter/filter-module.js';
+import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_MAX_PIXELS, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
 import type { ThreadStrategy } from '../strategies/types.js';
+import { JobSigner } from './auth.js';
+import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
 import { FilterCache, LostFromRedis } from './filter-shipping.js';
+import { checkJob, type CheckedJob, type WorkerLimits } from './job-check.js';
 import {
   DATA_TTL_MS, DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
-import { doneMessage, sourceBytes, type TileJobData } from './protocol.js';
+import { doneMessage, type ImageJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
+import { ImageFailed, WorkerSessions } from './worker-sessions.js';
 
 /** How long after leaving an ended run a worker sweeps its keys a second time, in ms. */
 const LATE_SWEEP_MS = 1500;
 
 /** Options of a worker node. */
-export interface TileWorkerOptions {
+export interface WorkerNodeOptions {
   redis: string;
-  /** Tiles filtered at once: the size of the thread pool. @defaultValue os.availableParallelism() */
+  /** Threads filtering tiles of this worker's images. @defaultValue os.availableParallelism() */
   concurrency?: number;
-  /** How this worker runs tiles. @defaultValue 'copy' */
+  /** How this worker hands pixels to WASM. @defaultValue 'shared' (or `copy` for a filter without a shared form) */
   strategy?: ThreadStrategy;
-  /** Jobs taken beyond those running, so fetching the next tile overlaps filtering this one. @defaultValue concurrency */
-  prefetch?: number;
+  /** Images taken at once, so decoding and encoding one overlaps filtering another. @defaultValue 2 */
+  jobs?: number;
+  /** This machine's mount of the storage a run passes images through by path (`tessera run --shared-dir`). */
+  sharedDir?: string;
+  /** Largest image this worker takes, pixels; a job asking for more gets this. @defaultValue 2³⁰ */
+  maxPixels?: number;
   /** Where progress lines go. @defaultValue stderr */
   log?: (line: string) => void;
   /** One progress line per this many ms with work in it. @defaultValue 1000 */
@@ -57,17 +63,13 @@ interface RunState {
   worker: Worker;
 }
 
-/** Engines kept alive for reuse (one pool per filter+params). */
-const MAX_ENGINES = 3;
-const ENGINE_IDLE_MS = 60_000;
-
 /** A worker process's tile-serving loop. */
-export class TileWorkerNode {
+export class WorkerNode {
   readonly name: string;
   readonly concurrency: number;
   readonly strategy: ThreadStrategy;
   private readonly url: string;
-  private readonly prefetch: number;
+  private readonly jobs: number;
   private readonly log: (line: string) => void;
   private readonly logIntervalMs: number;
   private redis?: Redis;
@@ -75,7 +77,7 @@ export class TileWorkerNode {
   private filters?: FilterCache;
   private readonly tmp = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
   private readonly runs = new Map<string, RunState>();
-  private readonly engines = new Map<string, TileEngine>();
+  private readonly sessions: WorkerSessions;
   private discoverTimer?: NodeJS.Timeout;
   private logTimer?: NodeJS.Timeout;
   private discovering?: Promise<void>;
@@ -84,29 +86,29 @@ export class TileWorkerNode {
   private closing?: Promise<void>;
   private readonly limits: WorkerLimits;
   private readonly signer?: JobSigner;
-  /** Halo of a filter at given params (asked once, in the probe): a job must state the same. */
-  private readonly halos = new Map<string, number>();
   private stats = { done: 0, failed: 0, filterMs: 0, ioMs: 0, runs: new Set<string>(), lastError: '' };
   private total = 0;
 
-  constructor(options: TileWorkerOptions) {
+  constructor(options: WorkerNodeOptions) {
     this.url = checkRedisUrl(options.redis);
     this.concurrency = options.concurrency ?? availableParallelism();
-    this.strategy = options.strategy ?? 'copy';
-    this.prefetch = options.prefetch ?? this.concurrency;
+    this.strategy = options.strategy ?? 'shared';
+    this.jobs = options.jobs ?? 2;
     this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
     this.logIntervalMs = options.logIntervalMs ?? 1000;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.limits = {
-      maxMemoryPages: Math.floor(((options.maxFilterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB) * 2 ** 20) / 65536),
+      maxFilterMemoryMb: options.maxFilterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB,
       maxTileTimeoutMs: options.maxTileTimeoutMs ?? 6 * DEFAULT_TILE_TIMEOUT_MS,
       maxTtlMs: DATA_TTL_MS,
+      maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
     };
     if (options.secret) this.signer = new JobSigner(options.secret);
+    this.sessions = new WorkerSessions(this.strategy, this.concurrency, this.tmp, this.name, options.sharedDir);
   }
 
-  /** Tiles finished since start. */
-  get tilesDone(): number {
+  /** Images finished since start. */
+  get imagesDone(): number {
     return this.total;
   }
 
@@ -129,7 +131,7 @@ export class TileWorkerNode {
     await this.discover();
     this.discoverTimer = setInterval(() => void this.discover(), DISCOVERY_INTERVAL_MS);
     this.logTimer = setInterval(() => this.report(), this.logIntervalMs);
-    this.log(`tessera worker ${this.name}: serving ${redactUrl(this.url)} with ${this.concurrency} thread${this.concurrency > 1 ? 's' : ''} (${this.strategy}${this.signer ? ', signed jobs only' : ''})`);
+    this.log(`tessera worker ${this.name}: serving ${redactUrl(this.url)} with ${this.concurrency} thread${this.concurrency > 1 ? 's' : ''}, ${this.jobs} image${this.jobs > 1 ? 's' : ''} at once (${this.strategy}${this.signer ? ', signed jobs only' : ''})`);
   }
 
   private discover(): Promise<void> {
@@ -168,11 +170,11 @@ export class TileWorkerNode {
   private join(runId: string): void {
     if (this.closing) return;
     const keys = new RunKeys(runId);
-    const worker = new Worker<TileJobData>(QUEUE_NAME, (job) => this.process(job, keys), {
+    const worker = new Worker<ImageJobData>(QUEUE_NAME, (job) => this.process(job, keys), {
       connection: bullConnection(this.url),
       prefix: keys.prefix,
       name: this.name,
-      concurrency: this.concurrency + this.prefetch,
+      concurrency: this.jobs,
       lockDuration: LOCK_DURATION_MS,
       stalledInterval: STALLED_INTERVAL_MS,
       maxStalledCount: MAX_STALLED_COUNT,
@@ -198,6 +200,7 @@ export class TileWorkerNode {
     } catch {
       // closing anyway
     }
+    await this.sessions.closeRun(runId).catch(() => {});
     if (ended && this.redis) {
       const redis = this.redis;
       // Only a run still over: one that vanished because Redis restarted is put back by its
@@ -211,8 +214,7 @@ export class TileWorkerNode {
     }
   }
 
-  private async process(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
-    const data = job.data;
+  private async process(job: Job<ImageJobData>, keys: RunKeys): Promise<number> {
     const attempts = job.opts.attempts ?? 1;
     try {
       return await this.attempt(job, keys);
@@ -223,23 +225,24 @@ export class TileWorkerNode {
         this.stats.lastError = err.message;
         throw new Error(err.message);
       }
-      const message = `${errorMessage(err)} (worker ${this.name}, attempt ${job.attemptsMade + 1} of ${attempts})`;
+      const verdict = err instanceof UnrecoverableError || err instanceof ImageFailed;
+      const message = verdict ? errorMessage(err) : `${errorMessage(err)} (worker ${this.name}, attempt ${job.attemptsMade + 1} of ${attempts})`;
       this.stats.lastError = message;
-      // The last attempt: tell the coordinator now rather than let it find out from the job's state.
-      if (err instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts) {
-        await this.push(keys, doneMessage(data.seq, message), data.ttlMs).catch(() => {});
+      // A verdict on the image, or the last attempt: tell the coordinator now rather than let it find out from the job's state.
+      if (verdict || job.attemptsMade + 1 >= attempts) {
+        const seq = job.data?.seq;
+        if (Number.isSafeInteger(seq)) await this.push(keys, doneMessage(seq, message), DATA_TTL_MS).catch(() => {});
       }
-      throw err instanceof UnrecoverableError ? new UnrecoverableError(message) : new Error(message);
+      throw verdict ? new UnrecoverableError(message) : new Error(message);
     }
   }
 
   /** Appends to the run's `done` list (with a TTL, in case the run is already gone). */
   private push(keys: RunKeys, message: string, ttlMs: number): Promise<unknown> {
-    // Separate commands rather than MULTI, whose buffer concatenation would copy; order is kept on one connection.
     return Promise.all([this.redis!.rpush(keys.done, message), this.redis!.pexpire(keys.done, ttlMs)]);
   }
 
-  private async attempt(job: Job<TileJobData>, keys: RunKeys): Promise<number> {
+  private async attempt(job: Job<ImageJobData>, keys: RunKeys): Promise<number> {
     const data = this.check(job.data, keys);
     const t0 = performance.now();
     let filter: FilterModule;
@@ -249,27 +252,25 @@ export class TileWorkerNode {
       if (err instanceof TesseraError && err.code === ErrorCode.FilterUnavailable) throw new UnrecoverableError(err.message);
       throw err;
     }
-    const wrong = checkJobFilter(data, filter.manifest, (params) => this.haloOf(filter, params));
-    if (wrong) throw new UnrecoverableError(wrong);
-    const src = await this.redis!.getBuffer(data.src);
-    if (!src) throw new LostFromRedis(`tile ${data.seq}: its source bytes are gone from Redis (the run ended, its coordinator died, or Redis restarted)`);
-    const expected = sourceBytes(data.width, data.height, data.halo);
-    if (src.length !== expected) throw new UnrecoverableError(`tile ${data.seq}: source has ${src.length} bytes, expected ${expected}`);
+    let input: Buffer | undefined;
+    if (data.transport !== 'shared') {
+      input = (await this.redis!.getBuffer(keys.input(data.seq))) ?? undefined;
+      if (!input) throw new LostFromRedis(`${data.name}: its input is gone from Redis (the run ended, its coordinator died, or Redis restarted)`);
+      const expected = data.transport === 'raw' ? data.width! * data.height! * 4 : data.inputBytes!;
+      if (input.length !== expected) throw new UnrecoverableError(`${data.name}: its input has ${input.length} bytes in Redis, the job says ${expected}`);
+    }
     // The MAC covers the job as the coordinator sent it, before this worker lowered any cap.
-    if (this.signer && !this.signer.verifyJob(job.data, src)) {
-      throw new UnrecoverableError(`tile ${data.seq}: the job or its source bytes fail authentication (forged or altered in Redis, or the coordinator has another secret)`);
+    if (this.signer && !this.signer.verifyJob(job.data, input ?? new Uint8Array(0))) {
+      throw new UnrecoverableError(`${data.name}: the job or its input fails authentication (forged or altered in Redis, or the coordinator has another secret)`);
     }
-    const engine = await this.engine(filter, data);
     const t1 = performance.now();
-    const out = await engine.run(src, data);
+    const { bytes, done } = await this.sessions.run(filter, data, input);
     const t2 = performance.now();
-    // A signed job's result carries its MAC after the pixels (one more copy of the tile, far cheaper than the MAC itself).
-    const value = this.signer ? Buffer.concat([out.result, this.signer.signResult(data.mac!, out.result)]) : out.result;
-    try {
-      await Promise.all([this.redis!.set(data.dst, value, 'PX', data.ttlMs), this.push(keys, doneMessage(data.seq), data.ttlMs)]);
-    } finally {
-      out.release(); // the reply means the bytes were sent: the buffer can be reused
-    }
+    const report = JSON.stringify(done);
+    // A signed job's output carries its MAC after the bytes (the report is covered too).
+    const value = this.signer ? Buffer.concat([bytes, this.signer.signResult(data.mac!, bytes, report)]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    await this.redis!.set(keys.output(data.seq), value, 'PX', data.ttlMs);
+    await this.push(keys, `${data.seq}\t${report}`, data.ttlMs);
     const t3 = performance.now();
     this.stats.done++;
     this.total++;
@@ -283,48 +284,16 @@ export class TileWorkerNode {
    * The job, every field checked and its caps lowered to this worker's.
    * @throws UnrecoverableError naming the field, or saying why the job's signature cannot be taken
    */
-  private check(raw: TileJobData, keys: RunKeys): CheckedJob {
-    const data = checkJobShape(raw, keys, this.limits);
+  private check(raw: ImageJobData, keys: RunKeys): CheckedJob {
+    const data = checkJob(raw, keys, this.limits);
     if (typeof data === 'string') throw new UnrecoverableError(data);
     if (this.signer && data.mac === undefined) {
-      throw new UnrecoverableError(`tile ${data.seq}: unsigned job refused: this worker has a shared secret, so the coordinator needs the same one (--secret or ${'TESSERA_SECRET'})`);
+      throw new UnrecoverableError(`${data.name}: unsigned job refused: this worker has a shared secret, so the coordinator needs the same one (--secret or TESSERA_SECRET)`);
     }
     if (!this.signer && data.mac !== undefined) {
-      throw new UnrecoverableError(`tile ${data.seq}: the job is signed but this worker has no shared secret to check it: start it with --secret or TESSERA_SECRET`);
+      throw new UnrecoverableError(`${data.name}: the job is signed but this worker has no shared secret to check it: start it with --secret or TESSERA_SECRET`);
     }
     return data;
-  }
-
-  private haloOf(filter: FilterModule, params: number[]): number {
-    const key = `${filter.plain.hash}|${params.join(',')}`;
-    let halo = this.halos.get(key);
-    if (halo === undefined) {
-      halo = filterHalo(filter, params);
-      if (this.halos.size > 256) this.halos.clear();
-      this.halos.set(key, halo);
-    }
-    return halo;
-  }
-
-  private async engine(filter: FilterModule, data: TileJobData): Promise<TileEngine> {
-    const key = engineKey(filter, data, this.strategy);
-    let engine = this.engines.get(key);
-    if (engine) {
-      this.engines.delete(key); // re-insert: most recently used last
-      this.engines.set(key, engine);
-      return engine;
-    }
-    engine = new TileEngine(filter, data, this.strategy, this.concurrency);
-    this.engines.set(key, engine);
-    const now = Date.now();
-    for (const [k, e] of this.engines) {
-      if (e === engine || e.busy > 0) continue;
-      if (this.engines.size > MAX_ENGINES || now - e.lastUsed > ENGINE_IDLE_MS) {
-        this.engines.delete(k);
-        void e.close();
-      }
-    }
-    return engine;
   }
 
   private report(): void {
@@ -334,11 +303,11 @@ export class TileWorkerNode {
       s.lastError = '';
       return;
     }
-    const per = (ms: number) => (s.done ? (ms / s.done).toFixed(1) : '0');
+    const per = (ms: number) => (s.done ? (ms / s.done).toFixed(0) : '0');
     const failed = s.failed ? `, ${s.failed} failed${s.lastError ? ` (${s.lastError})` : ''}` : '';
     this.log(
-      `tessera worker ${this.name}: ${s.done} tiles in ${(this.logIntervalMs / 1000).toFixed(1)} s${failed} — ` +
-        `filter ${per(s.filterMs)} ms/tile, redis ${per(s.ioMs)} ms/tile; run ${[...s.runs].join(', ') || '-'}; ${this.total} in all`,
+      `tessera worker ${this.name}: ${s.done} images in ${(this.logIntervalMs / 1000).toFixed(1)} s${failed} — ` +
+        `${per(s.filterMs)} ms/image here, redis ${per(s.ioMs)} ms/image; run ${[...s.runs].join(', ') || '-'}; ${this.total} in all`,
     );
     this.stats = { done: 0, failed: 0, filterMs: 0, ioMs: 0, runs: new Set(), lastError: '' };
   }
@@ -351,8 +320,7 @@ export class TileWorkerNode {
       await this.discovering;
       await Promise.all([...this.runs.keys()].map((id) => this.leave(id)));
       this.report();
-      await Promise.all([...this.engines.values()].map((e) => e.close()));
-      this.engines.clear();
+      await this.sessions.close();
       this.subscriber?.disconnect();
       await this.redis?.quit().catch(() => this.redis?.disconnect());
       rmSync(this.tmp, { recursive: true, force: true });

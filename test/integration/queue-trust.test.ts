@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue, Worker } from 'bullmq';
@@ -18,7 +18,7 @@ import { decodeImage } from '../../src/io/decode.js';
 import { loadFilter } from '../../src/filter/filter-module.js';
 import { describeFilter } from '../../src/queue/filter-shipping.js';
 import { DATA_TTL_MS, newRunId, QUEUE_NAME, RUN_KEY_TTL_MS, RUNS_KEY, RunKeys } from '../../src/queue/keys.js';
-import { PROTOCOL_VERSION, type TileJobData } from '../../src/queue/protocol.js';
+import { PROTOCOL_VERSION, type ImageJobData } from '../../src/queue/protocol.js';
 import { announceRun, heartbeat, retireRun } from '../../src/queue/registry.js';
 import { runCli } from '../helpers/cli.js';
 import { firstDifference } from '../helpers/images.js';
@@ -105,57 +105,57 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
     tmp.cleanup();
   });
 
-  test('forged jobs are refused field by field; no key outside the run is read or written, no TTL beyond the worker\'s', async () => {
+  test('forged jobs are refused field by field; no key or path outside the run is read or written, no TTL beyond the worker\'s', async () => {
     const redis = await server();
     const c = client(redis.url);
     await c.set('victim:app:key', 'precious');
-    await c.sadd('victim:set', 'a');
     const keys = new RunKeys(newRunId());
     await announceRun(c, keys);
     const beat = setInterval(() => void heartbeat(c, keys).catch(() => {}), 1000);
     const queue = new Queue(QUEUE_NAME, { connection: c, prefix: keys.prefix });
+    const shared = join(tmp.dir, 'shared');
+    execFileSync('mkdir', ['-p', join(shared, 'out')]);
+    writeFileSync(join(tmp.dir, 'outside.png'), 'not for you');
     try {
-      await worker(redis.url);
+      await worker(redis.url, process.env, ['--concurrency', '1', '--log-interval', '250', '--shared-dir', shared]);
       const { ref } = describeFilter(loadFilter('invert'));
-      const base = (seq: number): TileJobData => ({
-        v: PROTOCOL_VERSION, run: keys.runId, seq, src: keys.src(seq), dst: keys.dst(seq), width: 8, height: 8, halo: 0, params: [],
-        filter: ref, maxMemoryPages: 256, isolation: 'pooled', tileTimeoutMs: 5000, ttlMs: 60_000, image: seq,
+      const png = readFileSync(inputs[0]);
+      const base = (seq: number): ImageJobData => ({
+        v: PROTOCOL_VERSION, run: keys.runId, seq, transport: 'bytes', name: `image-${seq}.png`, inputBytes: png.length, ext: '.png',
+        filter: ref, params: {}, tileSize: 256, maxPixels: 2 ** 30, filterMemoryMb: 256, tileTimeoutMs: 5000, ttlMs: 60_000,
       });
-      const forged: Array<[TileJobData, RegExp]> = [
-        [{ ...base(0), src: 'victim:app:key' }, /src \(not this run's key/],
-        [{ ...base(1), dst: RUNS_KEY }, /dst \(not this run's key/],
-        [{ ...base(2), dst: 'victim:set' }, /dst \(not this run's key/],
-        [{ ...base(3), ttlMs: 1e12 }, /malformed tile job: ttlMs/],
-        [{ ...base(4), halo: 3 }, /halo 3, but filter invert needs 0/],
-        [{ ...base(5), params: [7] }, /1 params for filter invert, which takes 0/],
-        [{ ...base(6), width: 1e6 }, /malformed tile job: size/],
-        [{ ...base(7), run: 'someoneelse' }, /run \(not the queue it came from\)/],
-        [{ ...base(8), filter: { ...ref, plain: 'f'.repeat(128) } }, /not in Redis|do not match/],
-        [{ ...base(9), maxMemoryPages: -1 }, /maxMemoryPages/],
+      const forged: Array<[ImageJobData, RegExp]> = [
+        [{ ...base(0), run: 'someoneelse' }, /run \(not the queue it came from\)/],
+        [{ ...base(1), transport: 'shared', input: '../outside.png', output: 'out/x.png' }, /path \(must stay inside the shared directory\)/],
+        [{ ...base(2), transport: 'shared', input: join(tmp.dir, 'outside.png'), output: 'out/x.png' }, /path \(must stay inside the shared directory\)/],
+        [{ ...base(3), ttlMs: 1e12 }, /malformed image job: ttlMs/],
+        [{ ...base(4), params: { sigma: 7 } }, /filter invert has no param "sigma"/],
+        [{ ...base(5), inputBytes: png.length + 1 }, /its input has \d+ bytes in Redis, the job says \d+/],
+        [{ ...base(6), filter: { ...ref, plain: 'f'.repeat(128) } }, /not in Redis|do not match/],
+        [{ ...base(7), filterMemoryMb: -1 }, /filterMemoryMb/],
+        [{ ...base(8), ext: '/../../x' }, /malformed image job: ext/],
       ];
-      // A good job asking for a 24-day TTL: it runs, and its result gets the worker's TTL instead.
-      const good = { ...base(10), ttlMs: 2 ** 31 - 1 };
-      for (const [job] of [...forged, [good] as const]) await c.set(keys.src(job.seq), Buffer.alloc(8 * 8 * 4, 7));
-      await queue.addBulk([...forged.map(([d]) => d), good].map((data) => ({ name: 'tile', data, opts: { jobId: `t${data.seq}`, attempts: 1 } })));
+      // A good job asking for a 24-day TTL: it runs, and its output gets the worker's TTL instead.
+      const good = { ...base(9), ttlMs: 2 ** 31 - 1 };
+      for (const [job] of [...forged, [good] as const]) await c.set(keys.input(job.seq), png);
+      await queue.addBulk([...forged.map(([d]) => d), good].map((data) => ({ name: 'image', data, opts: { jobId: `i${data.seq}`, attempts: 1 } })));
       for (const [job, reason] of forged) {
         const state = await until(`job ${job.seq}`, async () => {
-          const s = await queue.getJobState(`t${job.seq}`);
+          const s = await queue.getJobState(`i${job.seq}`);
           return s === 'failed' || s === 'completed' ? s : undefined;
         });
         assert.equal(state, 'failed', `forged job ${job.seq} ran`);
-        const failed = await queue.getJob(`t${job.seq}`);
+        const failed = await queue.getJob(`i${job.seq}`);
         assert.match(failed!.failedReason, reason, `job ${job.seq}`);
       }
-      await until('the good job', async () => ((await queue.getJobState('t10')) === 'completed' ? true : undefined));
-      const ttl = await c.pttl(keys.dst(10));
-      assert.ok(ttl > 0 && ttl <= DATA_TTL_MS, `result TTL ${ttl} ms, worker's cap ${DATA_TTL_MS} ms`);
-      const result = await c.getBuffer(keys.dst(10));
-      assert.equal(result!.length, 8 * 8 * 4);
-      assert.equal(result![0], 255 - 7, 'the good job was inverted');
+      await until('the good job', async () => ((await queue.getJobState('i9')) === 'completed' ? true : undefined));
+      const ttl = await c.pttl(keys.output(9));
+      assert.ok(ttl > 0 && ttl <= DATA_TTL_MS, `output TTL ${ttl} ms, worker's cap ${DATA_TTL_MS} ms`);
       assert.equal(await c.get('victim:app:key'), 'precious');
       assert.equal(await c.pttl('victim:app:key'), -1);
       assert.equal(await c.type(RUNS_KEY), 'set');
-      assert.deepEqual(await c.smembers('victim:set'), ['a']);
+      assert.deepEqual(readdirSync(join(shared, 'out')), [], 'nothing written through a forged path');
+      assert.equal(readFileSync(join(tmp.dir, 'outside.png'), 'utf8'), 'not for you');
     } finally {
       clearInterval(beat);
       await stopWorkers();
@@ -192,20 +192,20 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
     await assertNoTesseraKeys(client(redis.url));
   });
 
-  test('a forged result is refused and the tile sent again, three times, then the image fails naming the cause and writes nothing', async () => {
+  test('a forged output is refused and the image sent again, three times, then the image fails naming the cause and writes nothing', async () => {
     const redis = await server();
     const c = client(redis.url);
     const seen = new Map<number, number>();
     let fake: Worker | undefined;
-    // A rogue "worker" without the secret: answers every tile with plausible-sized garbage and a made-up MAC.
+    // A rogue "worker" without the secret: answers every image with garbage and a made-up MAC.
     const watcher = setInterval(() => {
       void c.smembers(RUNS_KEY).then((ids) => {
         if (fake || ids.length === 0) return;
         const keys = new RunKeys(ids[0]);
-        fake = new Worker<TileJobData>(QUEUE_NAME, async (job) => {
+        fake = new Worker<ImageJobData>(QUEUE_NAME, async (job) => {
           seen.set(job.data.seq, (seen.get(job.data.seq) ?? 0) + 1);
-          await c.set(keys.dst(job.data.seq), Buffer.alloc(job.data.width * job.data.height * 4 + 32, 0x41), 'PX', 60_000);
-          await c.rpush(keys.done, String(job.data.seq));
+          await c.set(keys.output(job.data.seq), Buffer.alloc(1000, 0x41), 'PX', 60_000);
+          await c.rpush(keys.done, `${job.data.seq}\t${JSON.stringify({ width: 1, height: 1, layout: 'rgb', channels: 3, tiles: 1, ms: 1, worker: 'rogue' })}`);
         }, { connection: { url: redis.url, maxRetriesPerRequest: null } as never, prefix: keys.prefix });
         fake.on('error', () => {});
       });
@@ -217,8 +217,8 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
       });
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /failed authentication 3 times and was refused/);
-      assert.equal(seen.get(0), 3, 'the tile was sent again after each refused result, three times in all');
-      assert.deepEqual(readdirSync(join(tmp.dir, 'forged')), [], 'no output written from forged pixels');
+      assert.equal(seen.get(0), 3, 'the image was sent again after each refused output, three times in all');
+      assert.deepEqual(readdirSync(join(tmp.dir, 'forged')).filter((f) => !f.startsWith('.')), [], 'no output written from forged bytes');
     } finally {
       clearInterval(watcher);
       await fake?.close();
@@ -267,8 +267,9 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
     let finished = false;
     const run = runCli(runArgs(first.url, out, spinFilter, ['--param', 'spin=150', '--tile', '64']), { timeoutMs: NO_HANG_MS }).finally(() => (finished = true));
     const c = client(first.url, { retryStrategy: () => 50 });
-    // Restart once tiles are in flight and some are done.
-    await until('tiles in flight', async () => ((await c.llen(`tessera:run:${(await c.smembers(RUNS_KEY))[0] ?? 'x'}:done`)) > 0 || (await c.dbsize()) > 20 ? true : undefined));
+    // Restart while the workers are in the middle of their images.
+    await until('images in progress', async () => ((await c.llen(`tessera:run:${(await c.smembers(RUNS_KEY))[0] ?? 'x'}:images:active`)) > 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
     assert.equal(finished, false, 'the run was still going when Redis was restarted');
     const t = performance.now();
     first.process.kill('SIGKILL');
@@ -293,7 +294,7 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
     let child: ChildProcess | undefined;
     const run = runCli(runArgs(redis.url, join(tmp.dir, 'killed')), { timeoutMs: NO_HANG_MS, onSpawn: (ch) => (child = ch) });
     // No worker: the jobs wait. Kill once the queue holds them.
-    await until('queued jobs', async () => ((await tesseraKeys(c)).some((k) => /:tiles:t\d+$/.test(k)) ? true : undefined));
+    await until('queued jobs', async () => ((await tesseraKeys(c)).some((k) => /:images:i\d+$/.test(k)) ? true : undefined));
     // The coordinator gives BullMQ's new keys their TTL right after enqueueing (a few ms): a
     // kill inside that window is the one gap, see docs/design.md.
     await new Promise((r) => setTimeout(r, 300));

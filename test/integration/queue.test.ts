@@ -1,17 +1,18 @@
 /**
  * The queue backend end to end: a private redis-server, `tessera worker` processes, and
- * `tessera run --backend queue` — identical pixels, surviving a SIGKILLed worker, no keys
- * left behind, a trapping filter failing after bounded retries, unreachable Redis failing
- * instead of waiting, a worker refusing a job of another filter ABI.
+ * `tessera run --backend queue` — whole images on the workers, identical pixels, surviving a
+ * SIGKILLed worker, no keys left behind, a trapping filter failing its image at once (a
+ * verdict, not retried), unreachable Redis failing instead of waiting, a worker refusing a
+ * job of another filter ABI.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { generateSynthDataset } from 'tessera-bench/dataset/synth';
-import type { QueueExecutor } from '../../src/queue/coordinator.js';
+import type { RemoteSession } from '../../src/queue/remote-session.js';
 import { applyReference } from '../../src/reference/apply-reference.js';
 import { decodeImage } from '../../src/io/decode.js';
 import { Session } from '../../src/pipeline/session.js';
@@ -24,7 +25,7 @@ import { tempDir } from '../helpers/temp.js';
 import { COPY_ROWS_WAT, abiFilterWat, fillTileWat, writeWasm } from '../helpers/wat.js';
 
 /**
- * Hang guard for runs that must end on their own (a killed worker's tiles come back
+ * Hang guard for runs that must end on their own (a killed worker's images come back
  * through BullMQ's stall detection, retries are bounded, an unreachable Redis is an
  * error): far beyond how long they take, it only tells a stuck run from a finished one.
  */
@@ -115,9 +116,13 @@ describe('queue backend', { skip: requireRedis() }, () => {
     await assertNoKeys();
   });
 
-  test('SIGKILL of a worker mid-run: its tiles are run by the others, output complete and identical', async (ctx) => {
+  test('SIGKILL of a worker mid-run: its images are run by the others, output complete and identical', async (ctx) => {
     const t_diagnostic = (m: string) => ctx.diagnostic(m);
-    const args = (out: string) => ['run', '--filter', spinFilter, '--param', 'spin=300', '--tile', '128', '--input', images, '--output', out, '--backend', 'queue', '--redis', redis.url, '--no-progress'];
+    // More images than workers, so the victim holds unfinished ones when it is killed.
+    const many = join(tmp.dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 9; i++) copyFileSync(inputs[i % inputs.length], join(many, `img${i}.png`));
+    const args = (out: string) => ['run', '--filter', spinFilter, '--param', 'spin=300', '--tile', '128', '--input', many, '--output', out, '--backend', 'queue', '--redis', redis.url, '--no-progress'];
     let t = performance.now();
     const base = await runCli(args(join(tmp.dir, 'out-base')), { timeoutMs: NO_HANG_MS });
     const baseMs = performance.now() - t;
@@ -125,13 +130,13 @@ describe('queue backend', { skip: requireRedis() }, () => {
     t = performance.now();
     const victim = workers.find(alive)!;
     let finished = false;
-    // The victim's tiles come back through stall detection (seconds, see src/queue/keys.ts),
+    // The victim's images come back through stall detection (seconds, see src/queue/keys.ts),
     // not a 30 s lock: a run still going after NO_HANG_MS lost them.
     const run = runCli(args(join(tmp.dir, 'out-kill')), { timeoutMs: NO_HANG_MS }).finally(() => (finished = true));
-    // Kill once the victim reports tiles of this run (it has more in hand then).
+    // Kill once the victim reports images of this run (it has more in hand then).
     await new Promise<void>((resolve) => {
       const onLog = (d: Buffer) => {
-        if (/\d+ tiles in/.test(d.toString())) {
+        if (/\d+ images in/.test(d.toString())) {
           victim.stderr!.off('data', onLog);
           resolve();
         }
@@ -146,21 +151,23 @@ describe('queue backend', { skip: requireRedis() }, () => {
     assert.equal(killed.code, 0, killed.stderr);
     const a = await decodedDir(join(tmp.dir, 'out-kill'));
     const b = await decodedDir(join(tmp.dir, 'out-base'));
-    assert.equal(a.size, inputs.length);
+    assert.equal(a.size, 9);
     for (const [f, px] of b) assert.equal(firstDifference(a.get(f)!, px, 1), undefined, f);
     await addWorker(); // back to three for the next tests
     await assertNoKeys();
   });
 
-  test('a trapping filter fails the run naming filter, image and tile, after bounded retries', async () => {
-    const r = await runCli(['run', '--filter', trapFilter, '--input', inputs[0], '--output', join(tmp.dir, 'out-trap'), '--backend', 'queue', '--redis', redis.url, '--no-progress'], { timeoutMs: NO_HANG_MS });
+  test('a trapping filter fails its image at once naming filter, image and tile; the other images are written', async () => {
+    const out = join(tmp.dir, 'out-trap');
+    const r = await runCli(['run', '--filter', trapFilter, '--input', inputs[0], '--output', out, '--backend', 'queue', '--redis', redis.url, '--no-progress'], { timeoutMs: NO_HANG_MS });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /kodim01\.png|synth/);
-    assert.match(r.stderr, new RegExp(`${inputs[0].split('/').pop()!.replace('.', '\\.')}: filter .*trap\\.wasm failed on tile \\d+ \\(x=\\d+ y=\\d+`));
+    // Named as the coordinator names it (its path), not as the worker's temporary copy.
+    assert.match(r.stderr, new RegExp(`${inputs[0].replace(/[.]/g, '\\.')}: filter .*trap\\.wasm failed on tile \\d+ \\(x=\\d+ y=\\d+`));
     assert.match(r.stderr, /WebAssembly trap: unreachable/);
-    // Bounded: the tile failed on its third and last attempt, and no attempt came after it.
-    assert.match(r.stderr, /attempt 3 of 3/);
-    assert.doesNotMatch(r.stderr, /attempt [4-9]|attempt \d\d/);
+    assert.doesNotMatch(r.stderr, /tessera-worker-/, 'no worker temporary path in the message');
+    // A trap is a verdict on the image: it is not tried again on another worker.
+    assert.doesNotMatch(r.stderr, /attempt \d/);
+    assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith('.')), []);
     await assertNoKeys();
   });
 
@@ -168,13 +175,12 @@ describe('queue backend', { skip: requireRedis() }, () => {
     // refuseReason itself: unit/queue-protocol.test.ts; here a real worker refuses a real job.
     const session = new Session({ filter: 'invert', backend: 'queue', redis: redis.url, tileSize: 64 });
     try {
-      // The queue client loads when the session starts: the coordinator sits behind a DeferredExecutor.
-      const deferred = (session as unknown as { executor: { ready(): Promise<void>; loading: Promise<QueueExecutor> } }).executor;
-      await deferred.ready();
-      const executor = await deferred.loading;
-      (executor as unknown as { jobBase: { filter: { abi: number } } }).jobBase.filter.abi = 99;
+      // The queue side loads when the session starts; its coordinator names the filter's ABI in every job.
+      const remote = await (session as unknown as { remote: Promise<RemoteSession> }).remote;
+      await remote.ready();
+      (remote as unknown as { coordinator: { ref: { abi: number } } }).coordinator.ref.abi = 99;
       const px = new Uint8Array(64 * 64 * 4);
-      await assert.rejects(session.filterPixels(px, 64, 64, 'abi-test'), /abi-test: filter invert failed on tile 0 .*needs filter ABI 99 but this worker implements ABI 1.*attempt 1 of 3/s);
+      await assert.rejects(session.filterPixels(px, 64, 64, 'abi-test'), /abi-test: filter invert needs filter ABI 99 but this worker implements ABI 1/);
     } finally {
       await session.close();
     }
@@ -226,6 +232,6 @@ describe('queue backend', { skip: requireRedis() }, () => {
     const exited = new Promise<number | null>((resolve) => w.once('exit', (code) => resolve(code)));
     w.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.match(log, /stopped after \d+ tiles/);
+    assert.match(log, /stopped after \d+ images/);
   });
 });

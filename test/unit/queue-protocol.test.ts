@@ -1,47 +1,60 @@
 /** The tile job protocol's checks a worker makes before running a job (no Redis needed). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PROTOCOL_VERSION, refuseReason, type TileJobData } from '../../src/queue/protocol.js';
+import { doneMessage, parseDone, PROTOCOL_VERSION, refuseReason, type ImageJobData } from '../../src/queue/protocol.js';
 
-const job = (over: Record<string, unknown>): TileJobData =>
-  ({ v: PROTOCOL_VERSION, filter: { abi: 1, label: 'x.wasm' }, width: 4, height: 4, halo: 0, ...over }) as unknown as TileJobData;
+const job = (over: Record<string, unknown>): ImageJobData => ({ v: PROTOCOL_VERSION, filter: { abi: 1, label: 'x.wasm' }, ...over }) as unknown as ImageJobData;
 
-test('a worker refuses a job of another filter ABI, protocol version or a malformed size, and takes a good one', () => {
+test('a worker refuses a job of another filter ABI or protocol version, and takes a good one', () => {
   assert.equal(refuseReason(job({}), 1), undefined);
   assert.match(refuseReason(job({ filter: { abi: 2, label: 'x.wasm' } }), 1)!, /filter x\.wasm needs filter ABI 2 but this worker implements ABI 1/);
-  assert.match(refuseReason(job({ v: PROTOCOL_VERSION + 1 }), 1)!, /tile job protocol \d+ is not this worker's/);
-  assert.match(refuseReason(job({ width: 0 }), 1)!, /malformed tile job: 0×4 halo 0/);
+  assert.match(refuseReason(job({ v: PROTOCOL_VERSION + 1 }), 1)!, /image job protocol \d+ is not this worker's/);
 });
 
-test('job shape: keys are derived from run and seq, numbers are integers in range, caps are lowered to the worker\'s', async () => {
-  const { checkJobShape } = await import('../../src/queue/job-check.js');
+test('done messages round-trip a report or a failure, and anything else is not taken for one', () => {
+  const report = { width: 3, height: 2, layout: 'rgb', channels: 3, tiles: 1, ms: 5, worker: 'w:1' };
+  assert.deepEqual(parseDone(doneMessage(7, report)), { seq: 7, done: report });
+  assert.deepEqual(parseDone(doneMessage(8, 'a.png: broken\twith a tab')), { seq: 8, failure: 'a.png: broken\twith a tab' });
+  assert.equal(parseDone('garbage'), undefined);
+  assert.equal(parseDone('x\t{}'), undefined);
+  assert.equal(parseDone('3\tnot json'), undefined);
+});
+
+test('job checks: keys are derived, numbers are integers in range, shared paths stay inside, caps are lowered to the worker\'s', async () => {
+  const { checkJob, isContainedPath } = await import('../../src/queue/job-check.js');
   const { RunKeys } = await import('../../src/queue/keys.js');
   const keys = new RunKeys('abc123');
-  const limits = { maxMemoryPages: 100, maxTileTimeoutMs: 1000, maxTtlMs: 5000 };
+  const limits = { maxFilterMemoryMb: 100, maxTileTimeoutMs: 1000, maxTtlMs: 5000, maxPixels: 1000 };
   const good = {
-    v: PROTOCOL_VERSION, run: 'abc123', seq: 4, src: keys.src(4), dst: keys.dst(4), width: 8, height: 8, halo: 1, params: [1, 2],
+    v: PROTOCOL_VERSION, run: 'abc123', seq: 4, transport: 'bytes', name: 'photo.png\u001b[2J', inputBytes: 10, ext: '.png',
     filter: { name: 'f', label: 'f.wasm\u001b[2J', builtin: false, abi: 1, plain: 'a'.repeat(128) },
-    maxMemoryPages: 4096, isolation: 'pooled', tileTimeoutMs: 60_000, ttlMs: 10 ** 9, image: 0,
+    params: { sigma: 2 }, tileSize: 256, maxPixels: 10 ** 9, filterMemoryMb: 4096, tileTimeoutMs: 60_000, ttlMs: 10 ** 9,
   };
-  const ok = checkJobShape(good, keys, limits);
+  const ok = checkJob(good, keys, limits);
   assert.equal(typeof ok, 'object');
   if (typeof ok === 'string') return;
-  assert.equal(ok.maxMemoryPages, 100);
+  assert.equal(ok.filterMemoryMb, 100);
   assert.equal(ok.tileTimeoutMs, 1000);
   assert.equal(ok.ttlMs, 5000);
-  assert.doesNotMatch(ok.filter.label, /\u001b/, 'the label is sanitised before it reaches a log');
-  const refused = (over: object) => checkJobShape({ ...good, ...over }, keys, limits);
-  assert.match(refused({ src: 'other:key' }) as string, /src/);
-  assert.match(refused({ dst: 'tessera:runs' }) as string, /dst/);
+  assert.equal(ok.maxPixels, 1000);
+  assert.doesNotMatch(ok.filter.label + ok.name, /\u001b/, 'texts are sanitised before they reach a log');
+  const refused = (over: object) => checkJob({ ...good, ...over }, keys, limits);
   assert.match(refused({ run: 'zzz' }) as string, /run/);
   assert.match(refused({ seq: 1.5 }) as string, /seq/);
-  assert.match(refused({ halo: 1000 }) as string, /halo/);
-  assert.match(refused({ params: [1, 2, 3, 4, 5] }) as string, /params/);
-  assert.match(refused({ params: ['1'] }) as string, /params/);
+  assert.match(refused({ transport: 'ftp' }) as string, /transport/);
+  assert.match(refused({ inputBytes: 2 ** 40 }) as string, /inputBytes/);
+  assert.match(refused({ transport: 'raw', width: 0, height: 5 }) as string, /size/);
+  assert.match(refused({ transport: 'shared', input: '../etc/passwd', output: 'out/a.png' }) as string, /inside the shared directory/);
+  assert.match(refused({ transport: 'shared', input: '/etc/passwd', output: 'out/a.png' }) as string, /inside the shared directory/);
+  assert.equal(typeof refused({ transport: 'shared', input: 'in/a.png', output: 'out/a.png' }), 'object');
+  assert.match(refused({ params: { a: 1, b: 2, c: 3, d: 4, e: 5 } }) as string, /params/);
+  assert.match(refused({ params: { a: '1' } }) as string, /params/);
+  assert.match(refused({ ext: '../x' }) as string, /ext/);
   assert.match(refused({ ttlMs: 2 ** 40 }) as string, /ttlMs/);
-  assert.match(refused({ isolation: 'none' }) as string, /isolation/);
   assert.match(refused({ filter: { ...good.filter, plain: 'xyz' } }) as string, /filter hash/);
-  assert.match(checkJobShape(null, keys, limits) as string, /not an object/);
+  assert.match(checkJob(null, keys, limits) as string, /not an object/);
+  assert.equal(isContainedPath('a/../../b'), false);
+  assert.equal(isContainedPath('a/./b.png'), true);
 });
 
 test('HMAC: a job signs the same after a JSON round trip and fails when a field, its source or its result changes', async () => {

@@ -78,26 +78,14 @@ export async function startQueueCluster(workers: number, redis?: string, secret?
   return { url, workers, secret, stop };
 }
 
-/** Tiles one run filters. */
-export function tilesPerRun(sizes: Iterable<{ width: number; height: number }>, tileSize: number): number {
-  let n = 0;
-  for (const { width, height } of sizes) n += Math.ceil(width / tileSize) * Math.ceil(height / tileSize);
-  return n;
+/** What authentication costs per image: the signed queue cell's median minus the unsigned one's. */
+export function perImageAuthCost(signed: BenchResult, unsigned: BenchResult, images: number): string {
+  const e2e = (signed.medianMs - unsigned.medianMs) / images;
+  return `authentication (HMAC-SHA256 of jobs, inputs and outputs) ${formatMs(e2e, 'hundredths')} per image end to end vs unsigned queue (${(signed.medianMs / unsigned.medianMs).toFixed(2)}× its time)`;
 }
 
-/** What authentication costs per tile: the signed queue cell's median minus the unsigned one's. */
-export function perTileAuthCost(signed: BenchResult, unsigned: BenchResult, tiles: number): string {
-  const e2e = (signed.medianMs - unsigned.medianMs) / tiles;
-  return `authentication (HMAC-SHA256 of jobs, source and result bytes) ${formatMs(e2e, 'hundredths')} per tile end to end vs unsigned queue (${(signed.medianMs / unsigned.medianMs).toFixed(2)}× its time)`;
-}
-
-/** What distribution costs per tile: the queue cell's median minus the local `copy` cell's, over the tiles of a run. */
-export function perTileOverhead(queue: BenchResult, local: BenchResult, tiles: number): string {
-  const e2e = (queue.medianMs - local.medianMs) / tiles;
-  const stage = queue.filterStage && local.filterStage ? (queue.filterStage.medianMs - local.filterStage.medianMs) / tiles : undefined;
-  return (
-    `per-tile overhead ${formatMs(e2e, 'hundredths')} end to end` +
-    (stage !== undefined ? `, ${formatMs(stage, 'hundredths')} in the filter stage` : '') +
-    ` vs local copy ×${local.workers} (${tiles} tiles per run; ${(queue.medianMs / local.medianMs).toFixed(2)}× its time)`
-  );
+/** What distribution costs per image: the queue cell's median minus the local `copy` cell's, over the images of a run. */
+export function perImageOverhead(queue: BenchResult, local: BenchResult, images: number): string {
+  const e2e = (queue.medianMs - local.medianMs) / images;
+  return `per-image overhead ${formatMs(e2e, 'hundredths')} end to end vs local copy ×${local.workers} (${images} images per run; ${(queue.medianMs / local.medianMs).toFixed(2)}× its time)`;
 }

@@ -1,0 +1,160 @@
+/**
+ * Worker side of an image job: the image goes through a local `Session` — decode, tiles on
+ * this worker's threads with its own strategy, encode — exactly as `tessera run` would do
+ * it here, so its output is the same bytes. One session per run and job settings (never
+ * shared between runs, so no filter state crosses tenants; within a run each image starts
+ * from fresh state as in any session), a few kept for reuse.
+ */
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import type { FilterModule } from '../filter/filter-module.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { Session } from '../pipeline/session.js';
+import type { ThreadStrategy } from '../strategies/types.js';
+import type { CheckedJob } from './job-check.js';
+import type { ImageDone } from './protocol.js';
+
+/** An image the filter or its file made fail: a verdict, not worth another attempt. */
+export class ImageFailed extends Error {}
+
+/** What running an image gave: the output's bytes (unless written to the shared directory) and the report. */
+export interface ImageOutcome {
+  bytes: Uint8Array;
+  done: ImageDone;
+}
+
+const MAX_SESSIONS = 3;
+
+/** Sessions of one worker process, by run and settings. */
+export class WorkerSessions {
+  private readonly sessions = new Map<string, { session: Session; busy: number }>();
+
+  constructor(
+    private readonly strategy: ThreadStrategy,
+    private readonly threads: number,
+    private readonly tmpRoot: string,
+    private readonly worker: string,
+    private readonly sharedDir?: string,
+  ) {}
+
+  private acquire(filter: FilterModule, job: CheckedJob): { session: Session; busy: number } {
+    const key = [job.run, filter.plain.hash, filter.shared?.hash ?? '', JSON.stringify(job.params), job.tileSize, job.maxPixels, job.filterMemoryMb, job.tileTimeoutMs].join('|');
+    let entry = this.sessions.get(key);
+    if (!entry) {
+      let session: Session;
+      try {
+        session = new Session({
+          filter,
+          params: job.params,
+          strategy: this.strategy === 'shared' && filter.shared ? 'shared' : 'copy',
+          workers: this.threads,
+          tileSize: job.tileSize,
+          maxPixels: job.maxPixels,
+          filterMemoryMb: job.filterMemoryMb,
+          tileTimeoutMs: job.tileTimeoutMs,
+          threadStart: 'eager',
+          // The event loop renews this worker's job locks: no filter code on it.
+          offLoop: true,
+        });
+      } catch (err) {
+        throw new ImageFailed((err as Error).message);
+      }
+      entry = { session, busy: 0 };
+      this.sessions.set(key, entry);
+      for (const [k, e] of this.sessions) {
+        if (this.sessions.size <= MAX_SESSIONS) break;
+        if (e !== entry && e.busy === 0) {
+          this.sessions.delete(k);
+          void e.session.close();
+        }
+      }
+    }
+    entry.busy++;
+    return entry;
+  }
+
+  /** Runs one image; `input` is its bytes (`bytes`, `raw`) or undefined for a shared path. */
+  async run(filter: FilterModule, job: CheckedJob, input?: Uint8Array): Promise<ImageOutcome> {
+    const t0 = performance.now();
+    const entry = this.acquire(filter, job);
+    try {
+      if (job.transport === 'raw') {
+        const out = await entry.session.filterPixels(input!, job.width!, job.height!, job.name).catch((err: Error) => {
+          throw new ImageFailed(asNamed(err.message, filter, job));
+        });
+        return { bytes: out, done: { width: job.width!, height: job.height!, layout: 'rgba', channels: 4, tiles: 0, ms: performance.now() - t0, worker: this.worker } };
+      }
+      const dir = await mkdtemp(join(this.tmpRoot, `${job.run}-${job.seq}-`));
+      try {
+        const local = job.transport === 'shared' ? await this.sharedPath(job.input!, job.name) : join(dir, 'in', basename(job.name));
+        if (job.transport === 'bytes') {
+          await mkdir(dirname(local));
+          await writeFile(local, input!);
+        }
+        const outDir = join(dir, 'out');
+        await mkdir(outDir);
+        const summary = await entry.session.run([local], outDir);
+        const r = summary.results[0];
+        // The image as the coordinator names it, not as this worker's temporary file.
+        if (r.error) throw new ImageFailed(asNamed(r.error.split(local).join(job.name), filter, job));
+        const bytes = await readFile(r.output!);
+        if (job.transport === 'shared') {
+          const target = await this.sharedOutput(job.output!, job.name);
+          await writeFileAtomic(target, bytes);
+        }
+        const done: ImageDone = { width: r.width!, height: r.height!, layout: r.layout!, channels: r.channels!, tiles: r.tiles ?? 0, bandRows: r.bandRows, ms: performance.now() - t0, worker: this.worker };
+        return { bytes: job.transport === 'shared' ? new Uint8Array(0) : bytes, done };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    } finally {
+      entry.busy--;
+    }
+  }
+
+  /** The shared directory's file for `rel`, refused when it (through links) leaves the directory. */
+  private async sharedPath(rel: string, name: string): Promise<string> {
+    const root = await this.sharedRoot(name);
+    const real = await realpath(join(root, rel)).catch((err: NodeJS.ErrnoException) => {
+      throw new ImageFailed(`${name}: not found in this worker's --shared-dir ${root} (${err.code}): is the same storage mounted here?`);
+    });
+    if (!isInside(root, real)) throw new ImageFailed(`${name}: leads outside this worker's --shared-dir (a link?): refused`);
+    return real;
+  }
+
+  private async sharedOutput(rel: string, name: string): Promise<string> {
+    const root = await this.sharedRoot(name);
+    const dir = await realpath(dirname(join(root, rel))).catch(() => {
+      throw new ImageFailed(`${name}: the output directory of ${rel} is not in this worker's --shared-dir ${root}`);
+    });
+    if (!isInside(root, dir)) throw new ImageFailed(`${name}: its output leads outside this worker's --shared-dir (a link?): refused`);
+    return join(dir, basename(rel));
+  }
+
+  private async sharedRoot(name: string): Promise<string> {
+    if (!this.sharedDir) throw new ImageFailed(`${name}: the run passes images through a shared directory, but this worker (${this.worker}) was started without --shared-dir`);
+    return realpath(this.sharedDir);
+  }
+
+  /** Closes the sessions of a run that ended. */
+  async closeRun(runId: string): Promise<void> {
+    const ended = [...this.sessions].filter(([k]) => k.startsWith(`${runId}|`));
+    for (const [k] of ended) this.sessions.delete(k);
+    await Promise.all(ended.map(([, e]) => e.session.close()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((e) => e.session.close()));
+    this.sessions.clear();
+  }
+}
+
+/** A message as the coordinator would word it: the filter by its label there, not by this worker's copy of its bytes. */
+function asNamed(message: string, filter: FilterModule, job: CheckedJob): string {
+  return filter.builtin ? message : message.split(filter.source).join(job.filter.label);
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep);
+}
