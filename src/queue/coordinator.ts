@@ -416,8 +416,6 @@ export class QueueCoordinator {
   /** Fails what is still pending, retires the run (its keys are deleted) and disconnects. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      process.off('SIGINT', this.onSignal);
-      process.off('SIGTERM', this.onSignal);
       for (const t of this.timers) clearInterval(t);
       const closed = new Error('the queue coordinator was closed');
       for (const p of this.batch) p.reject(closed);
@@ -442,7 +440,12 @@ export class QueueCoordinator {
       // Anything a worker wrote while leaving the run.
       await sweep(this.redis!, this.keys.pattern).catch(() => {});
       await this.redis!.quit().catch(() => this.redis?.disconnect());
-    })();
+    })().finally(() => {
+      // Only now: while this handler is registered, the temporary-file cleanup (io/cleanup.ts)
+      // leaves re-raising an interrupt to it, so the run is retired before the process ends.
+      process.off('SIGINT', this.onSignal);
+      process.off('SIGTERM', this.onSignal);
+    });
     return this.closing;
   }
 }

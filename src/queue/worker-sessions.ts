@@ -115,8 +115,9 @@ export class WorkerSessions {
   /** The shared directory's file for `rel`, refused when it (through links) leaves the directory. */
   private async sharedPath(rel: string, name: string): Promise<string> {
     const root = await this.sharedRoot(name);
+    // Not a verdict on the image: another worker, with the storage mounted, may take it.
     const real = await realpath(join(root, rel)).catch((err: NodeJS.ErrnoException) => {
-      throw new ImageFailed(`${name}: not found in this worker's --shared-dir ${root} (${err.code}): is the same storage mounted here?`);
+      throw new Error(`${name}: not found in --shared-dir ${root} of worker ${this.worker} (${err.code}): is the same storage mounted there?`);
     });
     if (!isInside(root, real)) throw new ImageFailed(`${name}: leads outside this worker's --shared-dir (a link?): refused`);
     return real;
@@ -132,7 +133,8 @@ export class WorkerSessions {
   }
 
   private async sharedRoot(name: string): Promise<string> {
-    if (!this.sharedDir) throw new ImageFailed(`${name}: the run passes images through a shared directory, but this worker (${this.worker}) was started without --shared-dir`);
+    // Not a verdict on the image either: a worker with --shared-dir may take it.
+    if (!this.sharedDir) throw new Error(`${name}: the run passes images through a shared directory, but worker ${this.worker} was started without --shared-dir`);
     return realpath(this.sharedDir);
   }
 

@@ -124,7 +124,9 @@ export class WorkerNode {
     this.subscriber = connectRedis(this.url, 'blocking');
     this.subscriber.on('message', (_channel: string, message: string) => {
       const [what, id] = message.split(' ');
-      if (what === 'end' && id) void this.leave(id);
+      // Ended: swept after leaving, since this worker's queue client (its stall check) may write
+      // into the run after the coordinator's own sweep.
+      if (what === 'end' && id) void this.leave(id, true);
       else void this.discover();
     });
     await this.subscriber.subscribe(RUNS_CHANNEL);
