@@ -13,7 +13,8 @@
  * failure or Ctrl-C. Redis coming back empty (a restart) is noticed and what it lost is
  * resubmitted.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue as BullQueue } from 'bullmq';
+import { Queue } from './bullmq.js';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
@@ -77,7 +78,7 @@ export class QueueCoordinator {
   private readonly ref: FilterRef;
   private readonly signer?: JobSigner;
   private redis?: Redis;
-  private queue?: Queue;
+  private queue?: BullQueue;
   /** Blocking connection popping the `done` list. */
   private doneConnection?: Redis;
   private doneLoop?: Promise<void>;

@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Job, Worker as BullWorker } from 'bullmq';
+import { UnrecoverableError, Worker } from './bullmq.js';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
@@ -60,7 +61,7 @@ export interface WorkerNodeOptions {
 
 interface RunState {
   keys: RunKeys;
-  worker: Worker;
+  worker: BullWorker;
 }
 
 /** A worker process's tile-serving loop. */

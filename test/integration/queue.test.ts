@@ -209,7 +209,7 @@ describe('queue backend', { skip: requireRedis() }, () => {
         await session.close();
       }
     }
-    // No key check here: that is the other tests' subject (and a BullMQ meta key occasionally outlives a run under load: see docs/design.md).
+    await assertNoKeys();
   });
 
   test('unreachable Redis: a clear error instead of waiting for it, for run and worker', async () => {
