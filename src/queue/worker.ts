@@ -5,7 +5,7 @@
  * reports. One BullMQ Worker per run (each run has its own queue); runs are found through
  * the registry and its pub/sub channel.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job, Worker as BullWorker } from 'bullmq';
@@ -25,6 +25,38 @@ import {
 import { doneMessage, type ImageJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
 import { ImageFailed, WorkerSessions } from './worker-sessions.js';
+
+/**
+ * This worker's temporary directory (`tessera-worker-<pid>-…`), after removing those of
+ * workers that died without cleaning up (SIGKILL): their pid no longer runs.
+ */
+function workerTempDir(): string {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^tessera-worker-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+  return mkdtempSync(join(tmpdir(), `tessera-worker-${process.pid}-`));
+}
+
+/** Stores an image's output and reports it, if and only if its run is still alive (KEYS: alive, output, done). */
+const STORE_RESULT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('RPUSH', KEYS[3], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return 1`;
+
+/** Reports on the run's `done` list if the run is still alive (KEYS: alive, done). */
+const PUSH_IF_ALIVE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
 
 /** How long after leaving an ended run a worker sweeps its keys a second time, in ms. */
 const LATE_SWEEP_MS = 1500;
@@ -76,7 +108,7 @@ export class WorkerNode {
   private redis?: Redis;
   private subscriber?: Redis;
   private filters?: FilterCache;
-  private readonly tmp = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
+  private readonly tmp = workerTempDir();
   private readonly runs = new Map<string, RunState>();
   private readonly sessions: WorkerSessions;
   private discoverTimer?: NodeJS.Timeout;
@@ -240,9 +272,9 @@ export class WorkerNode {
     }
   }
 
-  /** Appends to the run's `done` list (with a TTL, in case the run is already gone). */
+  /** Appends to the run's `done` list, if the run is still alive (a list recreated for an ended run would outlive it). */
   private push(keys: RunKeys, message: string, ttlMs: number): Promise<unknown> {
-    return Promise.all([this.redis!.rpush(keys.done, message), this.redis!.pexpire(keys.done, ttlMs)]);
+    return this.redis!.eval(PUSH_IF_ALIVE, 2, keys.alive, keys.done, message, ttlMs);
   }
 
   private async attempt(job: Job<ImageJobData>, keys: RunKeys): Promise<number> {
@@ -272,8 +304,10 @@ export class WorkerNode {
     const report = JSON.stringify(done);
     // A signed job's output carries its MAC after the bytes (the report is covered too).
     const value = this.signer ? Buffer.concat([bytes, this.signer.signResult(data.mac!, bytes, report)]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    await this.redis!.set(keys.output(data.seq), value, 'PX', data.ttlMs);
-    await this.push(keys, `${data.seq}\t${report}`, data.ttlMs);
+    // Stored only while the run is alive, in one script: an image finished after its run ended (its
+    // coordinator killed, the run reaped) leaves no key behind, not even one with a TTL.
+    const stored = await this.redis!.eval(STORE_RESULT, 3, keys.alive, keys.output(data.seq), keys.done, value, data.ttlMs, `${data.seq}\t${report}`);
+    if (stored !== 1) throw new LostFromRedis(`${data.name}: its run is over (or Redis restarted): output dropped`);
     const t3 = performance.now();
     this.stats.done++;
     this.total++;

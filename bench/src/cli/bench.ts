@@ -106,11 +106,111 @@ function startupCommand(): Command {
     });
 }
 
+interface ClusterFlags {
+  input?: string;
+  images: number;
+  filters: string[];
+  sigma: string;
+  workers: string[];
+  repeat?: number;
+  cpu: string;
+  concurrency: number;
+  workerStrategy?: string;
+  faults?: string | boolean;
+  cutSeconds: string;
+  faultAt: string;
+  runTimeout: number;
+  out: string;
+}
+
+function clusterCommand(): Command {
+  const inCi = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
+  return new Command('cluster')
+    .description(
+      'a simulated cluster on this box (Linux, root): machines as network namespaces on a private bridge, each CPU-capped by a cgroup; one runs Redis, one the coordinator, the rest `tessera worker`s — wall time, images/s and speed-up over one machine, every output checked; writes cluster.json, cluster.md and cluster.html',
+    )
+    .option('-i, --input <dir>', 'images to repeat (default: the synthetic Kodak-shaped set, generated on first use)')
+    .option('--images <n>', 'files in the input: the set repeated (hard links)', positiveInt('--images'), 96)
+    .addOption(new Option('--filters <list>', 'filters to measure (the first is used for --faults)').argParser(commaList).default(['gaussian-blur', 'grayscale'], 'gaussian-blur,grayscale'))
+    .option('--sigma <n>', 'gaussian-blur sigma', '2')
+    .addOption(new Option('--workers <list>', 'worker-machine counts, each measured against one machine').argParser(commaList).default(['1', '2', '4'], '1,2,4'))
+    .option('--repeat <n>', `timed runs per setup; the median is reported (default 3, under CI 1)`, positiveInt('--repeat'))
+    .option('--cpu <n>', 'CPUs each machine may use (cgroup cpu.cfs_quota_us ÷ cpu.cfs_period_us)', '0.4')
+    .option('--concurrency <n>', 'tessera worker --concurrency on each worker machine', positiveInt('--concurrency'), 1)
+    .addOption(new Option('--worker-strategy <name>', 'tessera worker --strategy').choices(['copy', 'shared']))
+    .option('--faults [list]', 'also inject faults, each on a coordinator and 2 workers: worker-kill, link-cut, redis-restart, coordinator-kill (no list: all)')
+    .option('--cut-seconds <n>', 'link-cut: how long the worker\'s link stays down (tessera\'s job lock is 2 s)', '5')
+    .option('--fault-at <fraction>', 'a fault is injected "mid-run": once this fraction of the outputs exist', '0.25')
+    .option('--run-timeout <s>', 'hang guard: a `tessera run` still running after this is killed', positiveInt('--run-timeout'), 600)
+    .option('-o, --out <dir>', 'where cluster.json, cluster.md and cluster.html go', 'bench-results')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sudo npx tessera bench cluster                                   96 images, 1, 2 and 4 workers at 0.4 CPU per machine
+  $ sudo npx tessera bench cluster --filters gaussian-blur --faults   and the four faults
+  $ sudo npx tessera bench cluster --workers 1,2 --images 6 --filters gaussian-blur --repeat 1 --cpu 0.5 --faults worker-kill
+
+Names everything tessera-: namespaces tessera-sw (the bridge) and tessera-m<i> (198.18.0.<i>),
+cgroups under /sys/fs/cgroup/cpu/tessera-bench; all removed at the end, on an error and on
+Ctrl-C, and what a crashed run left is removed at the start. The root namespace's network is
+never touched.`,
+    )
+    .action(async (flags: ClusterFlags) => {
+      const [{ runClusterBench, FAULTS }, { writeClusterReport }, { renderClusterMarkdown }] = await Promise.all([
+        import('../cluster/run-cluster.js'),
+        import('../cluster/write.js'),
+        import('../cluster/markdown.js'),
+      ]);
+      const workers = [...new Set(flags.workers.map((w) => positiveInt('--workers')(w)))].sort((a, b) => a - b);
+      const sigma = Number(flags.sigma);
+      if (!(sigma >= 0.1 && sigma <= 20)) throw new TesseraError(ErrorCode.Usage, `--sigma expects a number between 0.1 and 20, got "${flags.sigma}"`);
+      const cpu = Number(flags.cpu);
+      if (!(cpu >= 0.01 && cpu <= availableParallelism())) throw new TesseraError(ErrorCode.Usage, `--cpu expects a number of CPUs between 0.01 and ${availableParallelism()}, got "${flags.cpu}"`);
+      const cut = Number(flags.cutSeconds);
+      if (!(cut > 0 && cut <= 120)) throw new TesseraError(ErrorCode.Usage, `--cut-seconds expects seconds between 0 and 120, got "${flags.cutSeconds}"`);
+      const faultAt = Number(flags.faultAt);
+      if (!(faultAt > 0 && faultAt < 1)) throw new TesseraError(ErrorCode.Usage, `--fault-at expects a fraction between 0 and 1, got "${flags.faultAt}"`);
+      const faults = flags.faults === undefined || flags.faults === false ? [] : flags.faults === true ? [...FAULTS] : commaList(flags.faults);
+      for (const f of faults) {
+        if (!(FAULTS as readonly string[]).includes(f)) throw new TesseraError(ErrorCode.Usage, `unknown fault "${f}"; valid: ${FAULTS.join(', ')}`);
+      }
+      if (!flags.filters.length) throw new TesseraError(ErrorCode.Usage, '--filters needs at least one filter');
+      if (!workers.length) throw new TesseraError(ErrorCode.Usage, '--workers needs at least one worker count');
+      const t0 = performance.now();
+      const report = await runClusterBench({
+        input: flags.input,
+        images: flags.images,
+        filters: flags.filters,
+        sigma,
+        workers,
+        repeat: flags.repeat ?? (inCi ? 1 : 3),
+        cpuCap: cpu,
+        concurrency: flags.concurrency,
+        workerStrategy: flags.workerStrategy,
+        faults: [...new Set(faults)] as typeof FAULTS[number][],
+        cutMs: cut * 1000,
+        faultAt,
+        runTimeoutMs: flags.runTimeout * 1000,
+        log: (line) => process.stderr.write(line + '\n'),
+      });
+      const files = await writeClusterReport(report, flags.out);
+      process.stdout.write(renderClusterMarkdown(report));
+      const bad = report.rows.some((r) => !r.verified) || report.faults.some((f) => !f.verified);
+      const left = report.teardown ? report.teardown.namespaces.length + report.teardown.links.length + report.teardown.cgroups.length + report.teardown.errors.length : 0;
+      process.stderr.write(`\ncluster bench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${files.json}, ${files.markdown} and ${files.html}\n`);
+      if (bad) process.stderr.write('some outputs were NOT verified (see the tables): exit 1\n');
+      if (left) process.stderr.write('teardown left something behind (see cluster.md): exit 1\n');
+      if (bad || left) process.exitCode = 1;
+    });
+}
+
 /** `tessera bench`. */
 export function benchCommand(): Command {
   return new Command('bench')
     .enablePositionalOptions()
     .addCommand(startupCommand())
+    .addCommand(clusterCommand())
     .description('measure the strategy ladder and the peers on the same images; writes bench.json, bench.md and report.html')
     .option('-i, --input <dir>', 'images to use (default: the synthetic Kodak-shaped set, generated on first use)')
     .addOption(new Option('--filters <list>', 'filters to measure').argParser(commaList).default(['grayscale', 'gaussian-blur'], 'grayscale,gaussian-blur'))
