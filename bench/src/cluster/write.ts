@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { clusterScalingChart } from '../report/cluster-chart.js';
+import { pageHead } from '../report/html-report.js';
 import { markdownToHtml } from '../report/markdown-html.js';
 import { FONT } from '../report/render.js';
 import { renderClusterMarkdown } from './markdown.js';
@@ -34,15 +35,7 @@ export async function renderClusterHtml(r: ClusterReport): Promise<string> {
     ...r.rows.filter((x) => !x.verified).map((x) => `${x.filter} / ${x.setup}: outputs NOT verified`),
     ...r.faults.filter((f) => !f.verified).map((f) => `fault ${f.fault}: outputs NOT verified`),
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="tessera ${esc(r.version)}">
-<title>tessera bench cluster — ${esc(r.date.slice(0, 10))}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead(`tessera bench cluster — ${r.date.slice(0, 10)}`, r.version, STYLE)}
 <body>
 <main>
 ${unverified.length ? `<p class="warn">${unverified.map(esc).join('<br>')}</p>` : ''}

@@ -87,6 +87,19 @@ function chartPanel(c: Chart): string {
   return `<section class="panel chart" id="chart-${c.id}" data-chart="${c.id}"><h3>${esc(c.title)}</h3><p class="caption">${inline(c.caption)}</p><div class="svg" role="img" aria-label="${esc(c.title)}">${c.svg}</div></section>`;
 }
 
+/** A report page's head: one shape for every page the bench writes (self-contained, no CDN). */
+export function pageHead(title: string, version: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="tessera ${esc(version)}">
+<title>${esc(title)}</title>
+<style>${style}</style>
+</head>`;
+}
+
 /** Builds the report page. */
 export async function renderHtmlReport(bench: BenchReport, startup?: StartupReport): Promise<string> {
   const charts = await buildCharts(bench, startup);
@@ -113,15 +126,7 @@ export async function renderHtmlReport(bench: BenchReport, startup?: StartupRepo
     ...(startup ? [['startup', 'Start-up & density']] : []),
     ['tables', 'All tables'],
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="tessera ${esc(bench.version)}">
-<title>tessera bench — ${esc(bench.date.slice(0, 10))}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead(`tessera bench — ${bench.date.slice(0, 10)}`, bench.version, STYLE)}
 <body>
 <header class="hero"><div class="inner">
   <div class="eyebrow">tessera · benchmark report · ${esc(bench.date.slice(0, 16).replace('T', ' '))} UTC</div>
