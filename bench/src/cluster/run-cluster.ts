@@ -290,9 +290,9 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
     return p.alive ? { atMs: p.wallMs, outputs: countOutputs(outDir, nameSet) } : undefined;
   };
 
+  const workerArgs = [TESSERA_CLI, 'worker', '--redis', redisUrl, '--concurrency', String(o.concurrency), '--log-interval', '600000', ...(o.workerStrategy ? ['--strategy', o.workerStrategy] : [])];
   const startWorkers = async (k: number): Promise<MachineProcess[]> => {
-    const args = [TESSERA_CLI, 'worker', '--redis', redisUrl, '--concurrency', String(o.concurrency), '--log-interval', '600000', ...(o.workerStrategy ? ['--strategy', o.workerStrategy] : [])];
-    const procs = workerMachines.slice(0, k).map((m) => lab.spawn(m, 'tessera worker', process.execPath, args));
+    const procs = workerMachines.slice(0, k).map((m) => lab.spawn(m, 'tessera worker', process.execPath, workerArgs));
     const started = await Promise.allSettled(procs.map((p) => p.waitFor(/serving/, 30_000)));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
@@ -448,10 +448,14 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
         }
         switch (fault) {
           case 'worker-kill': {
-            base.what = `SIGKILL the worker on ${victim.machine.name} mid-run`;
+            // Restarted at once, as a supervisor would: the time lost is the recovery (its images
+            // noticed and run again), not the capacity of a machine gone for the rest of the run.
+            base.what = `SIGKILL the worker on ${victim.machine.name} mid-run (restarted at once, as a supervisor would)`;
             if (mid) {
               base.detail = `killed pid ${victim.pid}`;
               victim.kill('SIGKILL');
+              await victim.waitExit(5_000);
+              procs.push(lab.spawn(victim.machine, 'tessera worker', process.execPath, workerArgs));
             }
             run = await finishRun(p);
             break;
