@@ -337,6 +337,14 @@ export class Session {
     return out;
   }
 
+  /**
+   * Starts the threads now rather than with the first run (a `tessera worker` warms a run's
+   * session while the coordinator is still sending its first image).
+   */
+  prepare(): void {
+    this.executor.start?.();
+  }
+
   /** Stops the worker threads. */
   async close(): Promise<void> {
     await this.remote?.then((r) => r.close(), () => {});

@@ -35,6 +35,8 @@ export interface QueueCoordinatorOptions {
   secret?: string;
   /** Fail what is pending when no worker has served this run's queue for this long. @defaultValue 30000 */
   noWorkersTimeoutMs?: number;
+  /** What the run's jobs share, announced with the run so that workers can start their session before the first image. */
+  session?: SessionJobFields;
 }
 
 /** The fields of an image job that differ from image to image. */
@@ -129,9 +131,12 @@ export class QueueCoordinator {
     this.timers.push(setInterval(() => void this.watch(), 1_000));
   }
 
-  /** Stores the filter's modules for the workers and announces the run. */
+  /** Stores the filter's modules (and what the jobs share) for the workers and announces the run. */
   private async publish(): Promise<void> {
-    await Promise.all(this.forms.map((f) => this.redis!.set(this.keys.wasm(f.hash), f.bytes, 'PX', DATA_TTL_MS)));
+    const shared = this.options.session ? { ...this.options.session, filter: this.ref } : undefined;
+    if (shared && this.signer) Object.assign(shared, { mac: this.signer.signJob(shared, new Uint8Array(0)) });
+    const settings = shared ? [this.redis!.set(this.keys.settings, JSON.stringify(shared), 'PX', DATA_TTL_MS)] : [];
+    await Promise.all([...this.forms.map((f) => this.redis!.set(this.keys.wasm(f.hash), f.bytes, 'PX', DATA_TTL_MS)), ...settings]);
     await announceRun(this.redis!, this.keys);
   }
 

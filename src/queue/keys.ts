@@ -57,6 +57,11 @@ export class RunKeys {
     return `${this.prefix}:out:${seq}`;
   }
 
+  /** What every image job of the run shares (filter, params, caps): workers warm their session with it when they join. */
+  get settings(): string {
+    return `${this.prefix}:settings`;
+  }
+
   /** A filter module's bytes, by content hash. */
   wasm(hash: string): string {
     return `${this.prefix}:wasm:${hash}`;

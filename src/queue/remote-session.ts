@@ -56,7 +56,7 @@ export class RemoteSession {
 
   constructor(private readonly options: RemoteSessionOptions) {
     // The flag, else TESSERA_SECRET; a secret too short to resist guessing is a usage error.
-    this.coordinator = new QueueCoordinator({ redis: options.redis, filter: options.filter, secret: resolveSecret(options.secret) });
+    this.coordinator = new QueueCoordinator({ redis: options.redis, filter: options.filter, secret: resolveSecret(options.secret), session: options.job });
     if (options.sharedDir) {
       const dir = options.sharedDir;
       this.sharedRoot = realpath(dir).catch(() => {

@@ -73,6 +73,13 @@ export class WorkerSessions {
     return entry;
   }
 
+  /** Creates (or keeps) the session `job` would run in and starts its threads, ahead of the run's first image. */
+  warm(filter: FilterModule, job: CheckedJob): void {
+    const entry = this.acquire(filter, job);
+    entry.session.prepare();
+    entry.busy--;
+  }
+
   /** Runs one image; `input` is its bytes (`bytes`, `raw`) or undefined for a shared path. */
   async run(filter: FilterModule, job: CheckedJob, input?: Uint8Array): Promise<ImageOutcome> {
     const t0 = performance.now();

@@ -22,7 +22,7 @@ import { checkJob, type CheckedJob, type WorkerLimits } from './job-check.js';
 import {
   DATA_TTL_MS, DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
-import { doneMessage, type ImageJobData } from './protocol.js';
+import { doneMessage, PROTOCOL_VERSION, type ImageJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
 import { ImageFailed, WorkerSessions } from './worker-sessions.js';
 
@@ -217,6 +217,29 @@ export class WorkerNode {
     });
     worker.on('error', (err) => (this.stats.lastError = errorMessage(err)));
     this.runs.set(runId, { keys, worker });
+    void this.warm(keys);
+  }
+
+  /**
+   * Starts the run's session (filter fetched and checked, threads up) from the settings its
+   * coordinator announced, while the first image is still on its way. Checked like a job; a
+   * run without settings, or with ones that do not pass, simply starts at its first job.
+   */
+  private async warm(keys: RunKeys): Promise<void> {
+    try {
+      const text = await this.redis!.get(keys.settings);
+      if (!text) return;
+      const settings = JSON.parse(text) as Partial<ImageJobData>;
+      // With a secret, only settings its holder signed are acted on.
+      if (this.signer && !this.signer.verifyJob(settings, new Uint8Array(0))) return;
+      const probe = { ...settings, mac: undefined, v: PROTOCOL_VERSION, run: keys.runId, seq: 0, transport: 'bytes', name: 'warm-up', inputBytes: 1, ext: '.png', ttlMs: DATA_TTL_MS };
+      const job = checkJob(probe, keys, this.limits);
+      if (typeof job === 'string' || !this.runs.has(keys.runId)) return;
+      const filter = await this.filters!.resolve(job.filter, keys);
+      if (this.runs.has(keys.runId)) this.sessions.warm(filter, job);
+    } catch {
+      // Not worth a line: the first job reports whatever is wrong.
+    }
   }
 
   /**
