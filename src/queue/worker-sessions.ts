@@ -25,6 +25,9 @@ export interface ImageOutcome {
 
 const MAX_SESSIONS = 3;
 
+/** Largest tile side with which a built-in filter may run on the worker's event loop. */
+const INLINE_TILE_MAX = 1024;
+
 /** Sessions of one worker process, by run and settings. */
 export class WorkerSessions {
   private readonly sessions = new Map<string, { session: Session; busy: number }>();
@@ -52,9 +55,10 @@ export class WorkerSessions {
           maxPixels: job.maxPixels,
           filterMemoryMb: job.filterMemoryMb,
           tileTimeoutMs: job.tileTimeoutMs,
-          threadStart: 'eager',
-          // The event loop renews this worker's job locks: no filter code on it.
-          offLoop: true,
+          // The event loop renews this worker's job locks. A user filter never runs on it; a
+          // built-in may, tile by tile with a turn of the loop every 2 ms, when its tiles are
+          // small enough (≤ 1024², tens of ms at most) to never hold the loop near the 2 s lock.
+          ...(filter.builtin && job.tileSize <= INLINE_TILE_MAX ? {} : { offLoop: true, threadStart: 'eager' as const }),
         });
       } catch (err) {
         throw new ImageFailed((err as Error).message);
