@@ -20,7 +20,7 @@ import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } fr
 import { FilterCache, LostFromRedis } from './filter-shipping.js';
 import { checkJob, type CheckedJob, type WorkerLimits } from './job-check.js';
 import {
-  DATA_TTL_MS, DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
+  DATA_TTL_MS, DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUN_KEY_TTL_MS, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
 import { doneMessage, PROTOCOL_VERSION, type ImageJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
@@ -289,7 +289,7 @@ export class WorkerNode {
       // A verdict on the image, or the last attempt: tell the coordinator now rather than let it find out from the job's state.
       if (verdict || job.attemptsMade + 1 >= attempts) {
         const seq = job.data?.seq;
-        if (Number.isSafeInteger(seq)) await this.push(keys, doneMessage(seq, message), DATA_TTL_MS).catch(() => {});
+        if (Number.isSafeInteger(seq)) await this.push(keys, doneMessage(seq, message), RUN_KEY_TTL_MS).catch(() => {});
       }
       throw verdict ? new UnrecoverableError(message) : new Error(message);
     }
@@ -329,7 +329,10 @@ export class WorkerNode {
     const value = this.signer ? Buffer.concat([bytes, this.signer.signResult(data.mac!, bytes, report)]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Stored only while the run is alive, in one script: an image finished after its run ended (its
     // coordinator killed, the run reaped) leaves no key behind, not even one with a TTL.
-    const stored = await this.redis!.eval(STORE_RESULT, 3, keys.alive, keys.output(data.seq), keys.done, value, data.ttlMs, `${data.seq}\t${report}`);
+    // A minute at most: a live coordinator reads it at once (and refreshes every key of its run);
+    // a killed one's leftovers are gone within a minute even with no worker left to sweep them.
+    const ttl = Math.min(data.ttlMs, RUN_KEY_TTL_MS);
+    const stored = await this.redis!.eval(STORE_RESULT, 3, keys.alive, keys.output(data.seq), keys.done, value, ttl, `${data.seq}\t${report}`);
     if (stored !== 1) throw new LostFromRedis(`${data.name}: its run is over (or Redis restarted): output dropped`);
     const t3 = performance.now();
     this.stats.done++;

@@ -150,7 +150,7 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
       }
       await until('the good job', async () => ((await queue.getJobState('i9')) === 'completed' ? true : undefined));
       const ttl = await c.pttl(keys.output(9));
-      assert.ok(ttl > 0 && ttl <= DATA_TTL_MS, `output TTL ${ttl} ms, worker's cap ${DATA_TTL_MS} ms`);
+      assert.ok(ttl > 0 && ttl <= RUN_KEY_TTL_MS, `output TTL ${ttl} ms, at most ${RUN_KEY_TTL_MS} ms`);
       assert.equal(await c.get('victim:app:key'), 'precious');
       assert.equal(await c.pttl('victim:app:key'), -1);
       assert.equal(await c.type(RUNS_KEY), 'set');
