@@ -1,6 +1,5 @@
 import { rename, unlink } from 'node:fs/promises';
 import { tempNameFor } from './atomic-write.js';
-import { basename, dirname, join } from 'node:path';
 import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ImageFormat } from './formats.js';

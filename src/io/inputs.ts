@@ -30,7 +30,8 @@ export function listInputs(input: string): { files: string[]; root: string; root
   return { files, root: path, rootIsDirectory: true };
 }
 
-function isInside(child: string, parent: string): boolean {
+/** True when `child` is `parent` or lies below it (compare resolved or real paths). */
+export function isInside(child: string, parent: string): boolean {
   const rel = relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

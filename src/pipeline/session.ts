@@ -223,25 +223,32 @@ export class Session {
     } finally {
       await temp.remove();
     }
-    const elapsedMs = performance.now() - started;
+    return this.summarize(results, performance.now() - started, stages, {
+      memory: { budgetMb: this.budget.totalBytes / 2 ** 20, peakMb: this.budget.peakBytes / 2 ** 20 },
+      backend: 'local',
+    });
+  }
+
+  /** The summary of a run: counts, megapixels and rate from its results, the session's settings. */
+  private summarize(results: ImageResult[], elapsedMs: number, stages: StageTimes, where: Pick<RunSummary, 'memory' | 'backend'>): RunSummary {
     const ok = results.filter((r) => !r.error);
-    const megapixels = ok.reduce((s, r) => s + (r.width! * r.height!) / 1e6, 0);
+    // A kept image (an interrupted queue run's) has no size in its result: it counts, its pixels do not.
+    const megapixels = ok.reduce((s, r) => s + ((r.width ?? 0) * (r.height ?? 0)) / 1e6, 0);
     return {
       filter: this.filter.name,
       params: this.paramValues,
       strategy: this.strategy,
       workers: this.workers,
       tileSize: this.tileSize,
-      images: files.length,
+      images: results.length,
       succeeded: ok.length,
-      failed: files.length - ok.length,
+      failed: results.length - ok.length,
       megapixels,
       elapsedMs,
       mpxPerS: megapixels / (elapsedMs / 1000),
       stages,
-      memory: { budgetMb: this.budget.totalBytes / 2 ** 20, peakMb: this.budget.peakBytes / 2 ** 20 },
-      backend: 'local',
-      skipped: 0,
+      ...where,
+      skipped: results.filter((r) => r.skipped).length,
       results,
     };
   }
@@ -250,28 +257,8 @@ export class Session {
   private async runRemote(remote: RemoteSession, files: readonly string[], outDir: string, options: RunOptions): Promise<RunSummary> {
     const started = performance.now();
     let done = 0;
-    const results = (await remote.run(files, outDir, (result) => options.onImage?.({ result: result as ImageResult, done: ++done, total: files.length }))) as ImageResult[];
-    const elapsedMs = performance.now() - started;
-    const ok = results.filter((r) => !r.error);
-    const megapixels = ok.reduce((s, r) => s + ((r.width ?? 0) * (r.height ?? 0)) / 1e6, 0);
-    return {
-      filter: this.filter.name,
-      params: this.paramValues,
-      strategy: this.strategy,
-      workers: this.workers,
-      tileSize: this.tileSize,
-      images: files.length,
-      succeeded: ok.length,
-      failed: files.length - ok.length,
-      megapixels,
-      elapsedMs,
-      mpxPerS: megapixels / (elapsedMs / 1000),
-      stages: emptyStages(),
-      memory: { budgetMb: 0, peakMb: 0 },
-      backend: 'queue',
-      skipped: results.filter((r) => r.skipped).length,
-      results,
-    };
+    const results = await remote.run(files, outDir, (result) => options.onImage?.({ result, done: ++done, total: files.length }));
+    return this.summarize(results, performance.now() - started, emptyStages(), { memory: { budgetMb: 0, peakMb: 0 }, backend: 'queue' });
   }
 
   private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions, temp: RunTemp, inputs: ReadonlySet<string>): Promise<ImageResult> {

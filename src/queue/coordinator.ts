@@ -90,7 +90,8 @@ export class QueueCoordinator {
   private readonly flushes = new Set<Promise<void>>();
   /** Images sent and not yet settled, by sequence number. */
   private readonly pending = new Map<number, Pending>();
-  private forms: FilterForm[] = [];
+  /** The filter's modules, read and hashed once: stored again if Redis loses them. */
+  private readonly forms: FilterForm[];
   private beats = 0;
   private restoring?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
@@ -102,7 +103,7 @@ export class QueueCoordinator {
   constructor(private readonly options: QueueCoordinatorOptions) {
     this.url = checkRedisUrl(options.redis);
     this.keys = new RunKeys(newRunId());
-    this.ref = describeFilter(options.filter).ref;
+    ({ ref: this.ref, forms: this.forms } = describeFilter(options.filter));
     if (options.secret) this.signer = new JobSigner(options.secret);
     this.opened = this.open();
     this.opened.catch(() => {}); // reported by ready() and run()
@@ -122,7 +123,6 @@ export class QueueCoordinator {
     this.queue.on('error', () => {});
     this.doneConnection = connectRedis(this.url, 'blocking', `tessera-run:${this.keys.runId}:done`);
     await this.queue.waitUntilReady();
-    this.forms = describeFilter(this.options.filter).forms;
     await this.publish();
     this.doneLoop = this.popDone();
     process.on('SIGINT', this.onSignal);

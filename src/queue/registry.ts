@@ -62,24 +62,24 @@ const SHORT_TTL_MS = 15_000;
  * long queue keeps its bytes as long as its coordinator lives.
  */
 export async function expireRunKeys(redis: Redis, keys: RunKeys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.pattern, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.eval(EXPIRE_SCRIPT, found.length, ...found, RUN_KEY_TTL_MS, SHORT_TTL_MS);
-  } while (cursor !== '0');
+  await eachKeyPage(redis, keys.pattern, (found) => redis.eval(EXPIRE_SCRIPT, found.length, ...found, RUN_KEY_TTL_MS, SHORT_TTL_MS));
 }
 
 /** Deletes every key matching `pattern` (SCAN + UNLINK); returns how many. */
 export async function sweep(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
   let n = 0;
+  await eachKeyPage(redis, pattern, async (found) => (n += await redis.unlink(...found)));
+  return n;
+}
+
+/** Calls `page` with every non-empty page of keys matching `pattern` (SCAN, not KEYS: the server never blocks). */
+async function eachKeyPage(redis: Redis, pattern: string, page: (keys: string[]) => Promise<unknown>): Promise<void> {
+  let cursor = '0';
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
-    if (found.length > 0) n += await redis.unlink(...found);
+    if (found.length > 0) await page(found);
   } while (cursor !== '0');
-  return n;
 }
 
 /** Ends a run: leaves the registry, tells the workers, deletes its keys. */

@@ -6,11 +6,13 @@
  * command started again after a kill skips what is done.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { checkInputLink, guardOutput } from '../io/inputs.js';
+import type { ChannelLayout } from '../io/encode.js';
+import { checkInputLink, guardOutput, isInside } from '../io/inputs.js';
+import type { ImageResult } from '../pipeline/session.js';
 import { resolveSecret } from './auth.js';
 import { QueueCoordinator, type SessionJobFields } from './coordinator.js';
 import { MAX_VALUE_BYTES } from './keys.js';
@@ -27,24 +29,6 @@ export interface RemoteSessionOptions {
   followSymlinks: boolean;
   /** Images enqueued at once, at most. */
   imagesInFlight: number;
-}
-
-/** One image's outcome, as `Session.run` reports it. */
-export interface RemoteImageResult {
-  input: string;
-  output?: string;
-  width?: number;
-  height?: number;
-  layout?: string;
-  channels?: number;
-  tiles?: number;
-  bandRows?: number;
-  error?: string;
-  /** Written by an earlier, interrupted run of the same job, and kept. */
-  skipped?: boolean;
-  /** The worker that ran it. */
-  worker?: string;
-  ms: number;
 }
 
 const MB = 2 ** 20;
@@ -71,13 +55,13 @@ export class RemoteSession {
   }
 
   /** Processes `files` into `outDir` on the workers; never throws for a bad image. */
-  async run(files: readonly string[], outDir: string, onImage: (r: RemoteImageResult, index: number) => void): Promise<RemoteImageResult[]> {
+  async run(files: readonly string[], outDir: string, onImage: (r: ImageResult, index: number) => void): Promise<ImageResult[]> {
     await this.ready();
     const o = this.options;
     const fingerprint = runFingerprint({ v: 1, plain: o.filter.plain.hash, shared: o.filter.shared?.hash ?? null, ...o.job });
     const journal = await RunJournal.open(outDir, fingerprint);
     const inputs = new Set(await Promise.all(files.map((f) => checkInputLink(f, true))));
-    const results: RemoteImageResult[] = new Array(files.length);
+    const results: ImageResult[] = new Array(files.length);
     let next = 0;
     const lane = async () => {
       while (next < files.length) {
@@ -91,7 +75,7 @@ export class RemoteSession {
     return results;
   }
 
-  private async one(file: string, outDir: string, inputs: ReadonlySet<string>, journal: RunJournal): Promise<RemoteImageResult> {
+  private async one(file: string, outDir: string, inputs: ReadonlySet<string>, journal: RunJournal): Promise<ImageResult> {
     const t0 = performance.now();
     const out = join(outDir, basename(file));
     try {
@@ -118,7 +102,7 @@ export class RemoteSession {
       }
       await journal.record(basename(file));
       const d = answer.done;
-      return { input: file, output: out, width: d.width, height: d.height, layout: d.layout, channels: d.channels, tiles: d.tiles, bandRows: d.bandRows, worker: d.worker, ms: performance.now() - t0 };
+      return { input: file, output: out, width: d.width, height: d.height, layout: d.layout as ChannelLayout, channels: d.channels, tiles: d.tiles, bandRows: d.bandRows, worker: d.worker, ms: performance.now() - t0 };
     } catch (err) {
       const message = errorMessage(err);
       // The worker names the image as the job did (its path here); anything else gets the name added.
@@ -146,9 +130,9 @@ export class RemoteSession {
 
 /** `path` relative to the shared directory `root`, which it must be inside. */
 function inside(root: string, path: string, shown: string, what: string): string {
-  const rel = relative(root, resolve(path));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || resolve(root, rel) !== resolve(path)) {
+  const full = resolve(path);
+  if (full === root || !isInside(full, root)) {
     throw new TesseraError(ErrorCode.Usage, `${shown}: the ${what} is not inside --shared-dir ${root}: with a shared directory, inputs and outputs must be on it (the workers see only it)`);
   }
-  return rel;
+  return relative(root, full);
 }

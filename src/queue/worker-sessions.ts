@@ -6,9 +6,10 @@
  * from fresh state as in any session), a few kept for reuse.
  */
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { FilterModule } from '../filter/filter-module.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { isInside } from '../io/inputs.js';
 import { Session } from '../pipeline/session.js';
 import type { ThreadStrategy } from '../strategies/types.js';
 import type { CheckedJob } from './job-check.js';
@@ -130,7 +131,7 @@ export class WorkerSessions {
     const real = await realpath(join(root, rel)).catch((err: NodeJS.ErrnoException) => {
       throw new Error(`${name}: not found in --shared-dir ${root} of worker ${this.worker} (${err.code}): is the same storage mounted there?`);
     });
-    if (!isInside(root, real)) throw new ImageFailed(`${name}: leads outside this worker's --shared-dir (a link?): refused`);
+    if (real === root || !isInside(real, root)) throw new ImageFailed(`${name}: leads outside this worker's --shared-dir (a link?): refused`);
     return real;
   }
 
@@ -139,7 +140,7 @@ export class WorkerSessions {
     const dir = await realpath(dirname(join(root, rel))).catch(() => {
       throw new ImageFailed(`${name}: the output directory of ${rel} is not in this worker's --shared-dir ${root}`);
     });
-    if (!isInside(root, dir)) throw new ImageFailed(`${name}: its output leads outside this worker's --shared-dir (a link?): refused`);
+    if (!isInside(dir, root)) throw new ImageFailed(`${name}: its output leads outside this worker's --shared-dir (a link?): refused`);
     return join(dir, basename(rel));
   }
 
@@ -165,9 +166,4 @@ export class WorkerSessions {
 /** A message as the coordinator would word it: the filter by its label there, not by this worker's copy of its bytes. */
 function asNamed(message: string, filter: FilterModule, job: CheckedJob): string {
   return filter.builtin ? message : message.split(filter.source).join(job.filter.label);
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep);
 }

@@ -324,15 +324,15 @@ export class WorkerNode {
     const t1 = performance.now();
     const { bytes, done } = await this.sessions.run(filter, data, input);
     const t2 = performance.now();
-    const report = JSON.stringify(done);
+    const message = doneMessage(data.seq, done);
+    const report = message.slice(message.indexOf('\t') + 1);
     // A signed job's output carries its MAC after the bytes (the report is covered too).
     const value = this.signer ? Buffer.concat([bytes, this.signer.signResult(data.mac!, bytes, report)]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // Stored only while the run is alive, in one script: an image finished after its run ended (its
-    // coordinator killed, the run reaped) leaves no key behind, not even one with a TTL.
-    // A minute at most: a live coordinator reads it at once (and refreshes every key of its run);
-    // a killed one's leftovers are gone within a minute even with no worker left to sweep them.
+    // Stored only while the run is alive, in one script, for a minute at most: a live coordinator
+    // reads it at once (and refreshes every key of its run); an image finished after its run ended
+    // leaves nothing, and a killed coordinator's last outputs expire even with no worker to sweep them.
     const ttl = Math.min(data.ttlMs, RUN_KEY_TTL_MS);
-    const stored = await this.redis!.eval(STORE_RESULT, 3, keys.alive, keys.output(data.seq), keys.done, value, ttl, `${data.seq}\t${report}`);
+    const stored = await this.redis!.eval(STORE_RESULT, 3, keys.alive, keys.output(data.seq), keys.done, value, ttl, message);
     if (stored !== 1) throw new LostFromRedis(`${data.name}: its run is over (or Redis restarted): output dropped`);
     const t3 = performance.now();
     this.stats.done++;

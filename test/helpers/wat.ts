@@ -85,3 +85,22 @@ export function abiFilterWat(body: string, options: AbiFilterOptions = {}): stri
     (param $scratch i32) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
     ${body}))`;
 }
+
+/**
+ * Writes `spin.wasm` into `dir`: the identity, plus a busy loop of `spin` (its one param)
+ * × 100k iterations per tile — slow enough to kill a worker, Redis or a coordinator mid-run.
+ * Plain memory: it runs under `copy`.
+ */
+export function writeSpinFilter(dir: string): string {
+  return writeWasm(
+    dir,
+    'spin',
+    abiFilterWat(
+      `(local $i i32) ${COPY_ROWS_WAT}
+      (local.set $i (i32.mul (local.get $p0) (i32.const 100000)))
+      (block $s (loop $l (br_if $s (i32.eqz (local.get $i))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br $l)))`,
+      { shared: false },
+    ),
+    { name: 'spin', params: [{ name: 'spin', type: 'int', default: 0, min: 0, max: 10000 }] },
+  );
+}

@@ -13,7 +13,7 @@ import { generateSynthDataset } from 'tessera-bench/dataset/synth';
 import { runCli } from '../helpers/cli.js';
 import { assertNoTesseraKeys, isAlive, requireRedis, startLocalRedis, startWorker, type LocalRedis } from '../helpers/queue.js';
 import { tempDir } from '../helpers/temp.js';
-import { COPY_ROWS_WAT, abiFilterWat, writeWasm } from '../helpers/wat.js';
+import { writeSpinFilter } from '../helpers/wat.js';
 
 const NO_HANG_MS = 60_000;
 
@@ -32,17 +32,7 @@ describe('queue backend: whole images', { skip: requireRedis() }, () => {
     shared = join(tmp.dir, 'shared');
     mkdirSync(join(shared, 'in'), { recursive: true });
     inputs = await generateSynthDataset({ outDir: join(shared, 'in'), count: 4, seed: 5 });
-    spinFilter = writeWasm(
-      tmp.dir,
-      'spin',
-      abiFilterWat(
-        `(local $i i32) ${COPY_ROWS_WAT}
-        (local.set $i (i32.mul (local.get $p0) (i32.const 100000)))
-        (block $s (loop $l (br_if $s (i32.eqz (local.get $i))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br $l)))`,
-        { shared: false },
-      ),
-      { name: 'spin', params: [{ name: 'spin', type: 'int', default: 0, min: 0, max: 10000 }] },
-    );
+    spinFilter = writeSpinFilter(tmp.dir);
     // Both workers mount the shared directory (here: the same path); they serve byte runs too.
     for (let i = 0; i < 2; i++) workers.push(await startWorker(redis.url, ['--concurrency', '1', '--log-interval', '250', '--shared-dir', shared]));
   });

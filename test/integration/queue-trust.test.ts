@@ -17,14 +17,14 @@ import { generateSynthDataset } from 'tessera-bench/dataset/synth';
 import { decodeImage } from '../../src/io/decode.js';
 import { loadFilter } from '../../src/filter/filter-module.js';
 import { describeFilter } from '../../src/queue/filter-shipping.js';
-import { DATA_TTL_MS, newRunId, QUEUE_NAME, RUN_KEY_TTL_MS, RUNS_KEY, RunKeys } from '../../src/queue/keys.js';
+import { newRunId, QUEUE_NAME, RUN_KEY_TTL_MS, RUNS_KEY, RunKeys } from '../../src/queue/keys.js';
 import { PROTOCOL_VERSION, type ImageJobData } from '../../src/queue/protocol.js';
 import { announceRun, heartbeat, retireRun } from '../../src/queue/registry.js';
 import { runCli } from '../helpers/cli.js';
 import { firstDifference } from '../helpers/images.js';
 import { assertNoTesseraKeys, isAlive, requireRedis, startLocalRedis, startWorker, tesseraKeys, type LocalRedis } from '../helpers/queue.js';
 import { tempDir } from '../helpers/temp.js';
-import { COPY_ROWS_WAT, abiFilterWat, writeWasm } from '../helpers/wat.js';
+import { writeSpinFilter } from '../helpers/wat.js';
 
 /** Hang guard for runs that must end on their own: far beyond how long they take. */
 const NO_HANG_MS = 60_000;
@@ -85,17 +85,7 @@ describe('queue backend: trust', { skip: requireRedis() }, () => {
   before(async () => {
     images = join(tmp.dir, 'images');
     inputs = await generateSynthDataset({ outDir: images, count: 2, seed: 11 });
-    spinFilter = writeWasm(
-      tmp.dir,
-      'spin',
-      abiFilterWat(
-        `(local $i i32) ${COPY_ROWS_WAT}
-        (local.set $i (i32.mul (local.get $p0) (i32.const 100000)))
-        (block $s (loop $l (br_if $s (i32.eqz (local.get $i))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br $l)))`,
-        { shared: false },
-      ),
-      { name: 'spin', params: [{ name: 'spin', type: 'int', default: 0, min: 0, max: 10000 }] },
-    );
+    spinFilter = writeSpinFilter(tmp.dir);
   });
 
   after(async () => {

@@ -22,7 +22,7 @@ import { runCli } from '../helpers/cli.js';
 import { firstDifference } from '../helpers/images.js';
 import { assertNoTesseraKeys, isAlive as alive, requireRedis, startLocalRedis, startWorker, type LocalRedis } from '../helpers/queue.js';
 import { tempDir } from '../helpers/temp.js';
-import { COPY_ROWS_WAT, abiFilterWat, fillTileWat, writeWasm } from '../helpers/wat.js';
+import { abiFilterWat, fillTileWat, writeSpinFilter, writeWasm } from '../helpers/wat.js';
 
 /**
  * Hang guard for runs that must end on their own (a killed worker's images come back
@@ -62,17 +62,7 @@ describe('queue backend', { skip: requireRedis() }, () => {
     inputs = await generateSynthDataset({ outDir: images, count: 3, seed: 7 });
     // Plain (not shared) memory: the copy strategy on the workers.
     const wat = (name: string, body: string, manifest?: object) => writeWasm(tmp.dir, name, abiFilterWat(body, { shared: false }), manifest);
-    // Identity, plus a busy loop of `spin` (p0) × 100k iterations per tile: slow enough to kill a worker mid-run.
-    spinFilter = wat(
-      'spin',
-      `(local $i i32) ${COPY_ROWS_WAT}
-      (local.set $i (i32.mul (local.get $p0) (i32.const 100000)))
-      (block $s (loop $l
-        (br_if $s (i32.eqz (local.get $i)))
-        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-        (br $l)))`,
-      { name: 'spin', params: [{ name: 'spin', type: 'int', default: 0, min: 0, max: 10000 }] },
-    );
+    spinFilter = writeSpinFilter(tmp.dir);
     trapFilter = wat('trap', 'unreachable');
     await Promise.all([addWorker(), addWorker(), addWorker()]);
   });

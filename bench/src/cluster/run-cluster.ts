@@ -29,7 +29,7 @@ import { TESSERA_CLI, TESSERA_VERSION } from '../tessera-install.js';
 import { checkClusterHost, releaseLock, removeLeftovers, takeLock, tesseraCgroups, tesseraNamespaces, tesseraRootLinks, WORKDIR_PREFIX, type HostTools } from './host.js';
 import { countOutputs, decodeOutputs, prepareInputs, strayFiles, verifyOutputs, type Pixels } from './images.js';
 import { Lab, type Machine, type MachineProcess } from './lab.js';
-import type { CapCheck, ClusterReport, ClusterRow, ClusterRun, FaultName, FaultResult } from './types.js';
+import type { CapCheck, ClusterReport, ClusterRow, ClusterSettings, ClusterRun, FaultName, FaultResult } from './types.js';
 
 export const FAULTS: readonly FaultName[] = ['worker-kill', 'link-cut', 'redis-restart', 'coordinator-kill'];
 export const DEFAULT_CLUSTER_WORKERS = [1, 2, 4];
@@ -43,29 +43,12 @@ const FIRST_WORKER_INDEX = 10;
 /** Fault runs use a coordinator and this many workers. */
 const FAULT_WORKERS = 2;
 
-export interface ClusterOptions {
+export interface ClusterOptions extends ClusterSettings {
   /** Images to repeat; default the synthetic Kodak-shaped set. */
   input?: string;
   /** Files in the input directory (the set repeated). */
   images: number;
-  filters: string[];
   sigma: number;
-  /** Worker-machine counts to measure. */
-  workers: number[];
-  repeat: number;
-  /** CPUs per machine. */
-  cpuCap: number;
-  /** `tessera worker --concurrency`. */
-  concurrency: number;
-  /** `tessera worker --strategy`, when given. */
-  workerStrategy?: string;
-  faults: FaultName[];
-  /** How long a cut link stays down, ms. */
-  cutMs: number;
-  /** "Mid-run": the fault is injected once this fraction of the outputs exist. */
-  faultAt: number;
-  /** Hang guard of every `tessera run`, ms. */
-  runTimeoutMs: number;
   /** A progress line (stderr). */
   log: (line: string) => void;
 }
@@ -551,21 +534,13 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
     date: new Date().toISOString(),
     machine: machineInfo(),
     settings: {
+      filters: o.filters, workers: o.workers, repeat: o.repeat, cpuCap: o.cpuCap, concurrency: o.concurrency, workerStrategy: o.workerStrategy,
+      faults: o.faults, cutMs: o.cutMs, faultAt: o.faultAt, runTimeoutMs: o.runTimeoutMs,
       input: o.input ?? 'synthetic Kodak-shaped set',
       images: names.length,
       distinct: Math.min(inputs.sourceCount, names.length),
       megapixels,
-      filters: o.filters,
       params: Object.fromEntries(o.filters.map((f) => [f, paramArgs(f, o.sigma).filter((a) => a !== '--param')])),
-      workers: o.workers,
-      repeat: o.repeat,
-      cpuCap: o.cpuCap,
-      concurrency: o.concurrency,
-      workerStrategy: o.workerStrategy,
-      faults: o.faults,
-      cutMs: o.cutMs,
-      faultAt: o.faultAt,
-      runTimeoutMs: o.runTimeoutMs,
     },
     lab: lab.describe(),
     capCheck,

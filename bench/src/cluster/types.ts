@@ -115,28 +115,39 @@ export interface CapCheck {
   runThreadsOutside?: number;
 }
 
+/** What a cluster bench was asked to measure, as the report repeats it. */
+export interface ClusterSettings {
+  filters: string[];
+  /** Worker-machine counts to measure. */
+  workers: number[];
+  repeat: number;
+  /** CPUs per machine. */
+  cpuCap: number;
+  /** `tessera worker --concurrency`. */
+  concurrency: number;
+  /** `tessera worker --strategy`, when given. */
+  workerStrategy?: string;
+  faults: FaultName[];
+  /** How long a cut link stays down, ms. */
+  cutMs: number;
+  /** "Mid-run": the fault is injected once this fraction of the outputs exist. */
+  faultAt: number;
+  /** Hang guard of every `tessera run`, ms. */
+  runTimeoutMs: number;
+}
+
 export interface ClusterReport {
   kind: 'tessera-bench-cluster';
   version: string;
   date: string;
   machine: MachineInfo;
-  settings: {
+  settings: ClusterSettings & {
     input: string;
     images: number;
     /** Distinct images in the input the set repeats. */
     distinct: number;
     megapixels: number;
-    filters: string[];
     params: Record<string, string[]>;
-    workers: number[];
-    repeat: number;
-    cpuCap: number;
-    concurrency: number;
-    workerStrategy?: string;
-    faults: FaultName[];
-    cutMs: number;
-    faultAt: number;
-    runTimeoutMs: number;
   };
   lab: LabDescription;
   capCheck?: CapCheck;
