@@ -16,6 +16,15 @@ export function positiveInt(flag: string): (value: string) => number {
   };
 }
 
+/** Commander parser for a number of megapixels (≥ 0, fractions allowed), returned in pixels. */
+export function megapixels(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} expects megapixels (a number ≥ 0, e.g. 32 or 0.5), got "${value}"`);
+    return Math.round(n * 1e6);
+  };
+}
+
 /** Commander parser for a comma-separated list. */
 export function commaList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);

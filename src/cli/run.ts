@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import { basename } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { usableCpus } from '../pipeline/cpu-count.js';
 import {
   DEFAULT_FILTER_MEMORY_MB,
   DEFAULT_IMAGES_IN_FLIGHT,
+  DEFAULT_SPLIT_ABOVE_PIXELS,
+  QUEUE_IMAGES_IN_FLIGHT,
   DEFAULT_MAX_PIXELS,
   DEFAULT_TILE_SIZE,
   DEFAULT_STREAM_ABOVE_PIXELS,
@@ -12,7 +14,7 @@ import {
 } from '../pipeline/defaults.js';
 import type { RunSummary } from '../pipeline/session.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
-import { collect, positiveInt } from './parse.js';
+import { collect, megapixels, positiveInt } from './parse.js';
 
 /** The one-line summary printed after a run. */
 export function formatSummary(s: RunSummary): string {
@@ -37,7 +39,8 @@ interface RunFlags {
   maxPixels: number;
   filterMemory: number;
   memory: number;
-  inFlight: number;
+  inFlight?: number;
+  splitAbove?: number;
   followSymlinks?: boolean;
   tileTimeout: number;
   json?: boolean;
@@ -63,16 +66,17 @@ export function runCommand(): Command {
       ).choices([...STRATEGIES]),
     )
     .addOption(new Option('--isolation <level>', 'copy only: pooled (one instance per worker) or instance (a fresh instance per tile)').choices(['pooled', 'instance']).default('pooled'))
-    .option('-w, --workers <n>', 'worker threads that may filter tiles; built-in filters start them only when tiles queue up (1 = on the calling thread)', positiveInt('--workers'), availableParallelism())
+    .option('-w, --workers <n>', 'worker threads that may filter tiles; built-in filters start them only when tiles queue up (1 = on the calling thread)', positiveInt('--workers'), usableCpus())
     .option('-t, --tile <n>', 'tile edge in pixels', positiveInt('--tile'), DEFAULT_TILE_SIZE)
     .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding (guards time and temporary disk: memory no longer grows with the image)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--memory <mb>', `bound on the pixels decoded, filtered and waiting to be encoded at once, MiB — by default a quarter of this machine's memory, within 256–4096; an image that does not fit waits, and images over ${(DEFAULT_STREAM_ABOVE_PIXELS / 1e6).toFixed(1)} Mpx or over the bound stream through in bands via temporary files in $TMPDIR`, positiveInt('--memory'), defaultMemoryMb())
     .option('--filter-memory <mb>', 'cap on the memory a filter may use or grow: each private memory (copy), the growth of an image\'s memory (shared), the declared maximum of the WASI form (pipe, disk), MiB', positiveInt('--filter-memory'), DEFAULT_FILTER_MEMORY_MB)
     .option('--tile-timeout <ms>', 'per-tile deadline: an overrunning tile\'s worker is stopped and replaced, the image fails', positiveInt('--tile-timeout'), DEFAULT_TILE_TIMEOUT_MS)
-    .option('--in-flight <n>', 'images decoded, filtered or encoded at once, at most (--memory bounds their bytes)', positiveInt('--in-flight'), DEFAULT_IMAGES_IN_FLIGHT)
+    .option('--in-flight <n>', `images decoded, filtered or encoded at once, at most (--memory bounds their bytes); with --backend queue, images enqueued at once (default ${DEFAULT_IMAGES_IN_FLIGHT}, over the queue ${QUEUE_IMAGES_IN_FLIGHT})`, positiveInt('--in-flight'))
     .addOption(new Option('--backend <name>', 'where images are filtered: local (this machine\'s threads) or queue (whole images on tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
     .option('--redis <url>', 'Redis URL for --backend queue: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
     .option('--shared-dir <dir>', 'queue: storage every machine mounts (e.g. NFS), holding the inputs and the output directory: images travel as paths, not through Redis (needed above 256 MiB a file); start the workers with --shared-dir at their mount of it')
+    .option('--split-above <mpx>', `queue: images over this many megapixels are decoded and encoded here, streamed, and their bands filtered as jobs on every worker at once; smaller ones are one job each, decoded on a worker (default ${DEFAULT_SPLIT_ABOVE_PIXELS / 1e6})`, megapixels('--split-above'))
     .option('--secret <text>', 'queue: secret shared with the workers; jobs and results are authenticated with it (prefer the TESSERA_SECRET variable: a flag is visible to other users in ps)')
     .option('--follow-symlinks', 'read inputs that are symbolic links (by default a link fails with a line saying so; an output is never written onto an input, link or not)')
     .option('--json', 'print a machine-readable summary on stdout')
@@ -118,6 +122,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         redis: flags.redis,
         secret: flags.secret,
         sharedDir: flags.sharedDir,
+        splitAbovePixels: flags.splitAbove,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { availableParallelism } from 'node:os';
+import { usableCpus } from '../pipeline/cpu-count.js';
 import { THREAD_STRATEGIES, type ThreadStrategy } from '../strategies/types.js';
 import { positiveInt } from './parse.js';
 import { DEFAULT_FILTER_MEMORY_MB, DEFAULT_MAX_PIXELS, DEFAULT_TILE_TIMEOUT_MS } from '../pipeline/defaults.js';
@@ -22,7 +22,7 @@ export function workerCommand(): Command {
   return new Command('worker')
     .description('filter images for `tessera run --backend queue` coordinators on the same Redis, until stopped: each image decoded, filtered on this machine\'s threads and encoded here')
     .requiredOption('--redis <url>', 'Redis URL: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
-    .option('-c, --concurrency <n>', 'tiles filtered at once (worker threads)', positiveInt('--concurrency'), availableParallelism())
+    .option('-c, --concurrency <n>', 'tiles filtered at once (worker threads)', positiveInt('--concurrency'), usableCpus())
     .option('-j, --jobs <n>', 'images taken at once (one decodes or encodes while another is filtered)', positiveInt('--jobs'), 2)
     .addOption(new Option('-s, --strategy <name>', 'how this worker hands pixels to WASM (copy for a filter without a shared form)').choices([...THREAD_STRATEGIES]).default('shared'))
     .option('--shared-dir <dir>', 'this machine\'s mount of the storage runs started with --shared-dir pass images through (inputs read and outputs written there)')

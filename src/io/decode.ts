@@ -34,6 +34,20 @@ export interface DecodedImage extends ImageHeader {
   data: Uint8Array;
 }
 
+/**
+ * What the file's first bytes say of it, without libvips: undefined when they are unclear
+ * or the file cannot be read (a queue coordinator asks this of every input, to know the
+ * big ones, and leaves every verdict on the rest to the worker that decodes it).
+ */
+export async function sniffImageFile(file: string): Promise<ImageHeader | undefined> {
+  try {
+    const { size } = await stat(file);
+    return size > 0 ? sniffImage(await readHead(file, Math.min(size, HEAD_BYTES))) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An exact pixel count that still reads right at the limit: `268,435,456 pixels (268.4 Mpx)`, `1,200 pixels`. */
 function pixelCount(n: number): string {
   const exact = `${n.toLocaleString('en-US')} pixels`;

@@ -7,10 +7,20 @@
  * module of tessera takes sharp from here, so one copy is loaded.
  */
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import type SharpModule from 'sharp';
+import { usableCpus } from '../pipeline/cpu-count.js';
 
 let loaded: typeof SharpModule | undefined;
-const load = (): typeof SharpModule => (loaded ??= createRequire(import.meta.url)('sharp') as typeof SharpModule);
+
+function load(): typeof SharpModule {
+  if (!loaded) {
+    loaded = createRequire(import.meta.url)('sharp') as typeof SharpModule;
+    // libvips sizes its thread pool from the cores; under a cgroup quota, from the quota.
+    if (usableCpus() < availableParallelism()) loaded.concurrency(usableCpus());
+  }
+  return loaded;
+}
 
 /** The sharp function (the default export of `import sharp from 'sharp'`), and its statics. */
 export const sharp = new Proxy(function sharpNotLoaded() {} as unknown as typeof SharpModule, {

@@ -61,8 +61,18 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
         const t0 = performance.now();
         await read(band, region);
         stages.splitMs += performance.now() - t0;
-        tiles += await filterRegion(ctx, region, label, band.y0, stages, direct);
-        if (!direct) await write(band, ctx.host.output(region));
+        if (ctx.filterBand) {
+          const t1 = performance.now();
+          const done = await ctx.filterBand(region, label, band.y0);
+          stages.filterMs += performance.now() - t1;
+          tiles += done.tiles;
+          await write(band, done.rows);
+        } else {
+          // Not `tiles += await …`: that reads `tiles` before the await, and lanes run at once.
+          const n = await filterRegion(ctx, region, label, band.y0, stages, direct);
+          tiles += n;
+          if (!direct) await write(band, ctx.host.output(region));
+        }
         onBand?.(++bandsDone, count);
       }
     } catch (error) {

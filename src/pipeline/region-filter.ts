@@ -24,6 +24,12 @@ export interface RegionContext {
   filterLabel: string;
   /** A fresh group id: tiles of one group (one region) may travel to a thread together. */
   nextGroup(): number;
+  /**
+   * Filters a whole prepared band elsewhere instead of tile by tile on `executor` (a queue
+   * coordinator's band jobs): resolves with its filtered rows, tightly packed, and its tile count.
+   * @param rowOffset the band's first row in the image
+   */
+  filterBand?: (region: PreparedImage, label: string, rowOffset: number) => Promise<{ rows: Uint8Array; tiles: number }>;
 }
 
 /** A caller's output the threads copy each tile's result into (thread strategies only). */

@@ -3,7 +3,7 @@
  * option is validated and defaulted here, with errors that name the option and its
  * range; the session trusts what this returns.
  */
-import { availableParallelism } from 'node:os';
+import { usableCpus } from './cpu-count.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ThreadStart } from '../executors/types.js';
 import {
@@ -11,6 +11,7 @@ import {
   BANDS_IN_FLIGHT,
   DEFAULT_FILTER_MEMORY_MB,
   DEFAULT_STREAM_ABOVE_PIXELS,
+  DEFAULT_SPLIT_ABOVE_PIXELS,
   defaultMemoryMb,
   DEFAULT_IMAGES_IN_FLIGHT,
   DEFAULT_MAX_PIXELS,
@@ -35,7 +36,7 @@ export interface SessionOptions {
   strategy?: StrategyName;
   /** `copy` only: `pooled` (one instance per worker) or `instance` (a fresh instance per tile). @defaultValue 'pooled' */
   isolation?: Isolation;
-  /** Threads filtering tiles: 1 runs inline on the calling thread. @defaultValue os.availableParallelism() */
+  /** Threads filtering tiles: 1 runs inline on the calling thread. @defaultValue the CPUs this process may use (cores, lowered to its cgroup quota) */
   workers?: number;
   /** Tile edge in pixels (≥ 1). @defaultValue 256 */
   tileSize?: number;
@@ -68,7 +69,7 @@ export interface SessionOptions {
    * @defaultValue 'on-demand'
    */
   threadStart?: ThreadStart;
-  /** Images in flight at once (at least the worker count). @defaultValue 8 */
+  /** Images in flight at once (at least the worker count); over the queue, images enqueued at once. @defaultValue 8; over the queue 32 */
   imagesInFlight?: number;
   /**
    * Where tiles run: `local` (this process) or `queue` (BullMQ on Redis, served by
@@ -90,6 +91,12 @@ export interface SessionOptions {
    * through Redis. Each worker is given its own mount point (`tessera worker --shared-dir`).
    */
   sharedDir?: string;
+  /**
+   * `backend: 'queue'`: images with more pixels than this are split into band jobs that run
+   * on every worker at once; this process decodes and encodes them, streamed, never whole.
+   * Smaller images are one job each, decoded and encoded on the worker. @defaultValue 32000000 (32 Mpx)
+   */
+  splitAbovePixels?: number;
   /**
    * Keep the calling thread's event loop free: never run filter code on it, even for a
    * built-in filter with one worker (a `tessera worker` renews its job locks there). @defaultValue false
@@ -113,6 +120,7 @@ export interface SessionConfig {
   maxPixels: number;
   memoryBytes: number;
   streamAbovePixels: number;
+  splitAbovePixels: number;
   bandRows?: number;
   followSymlinks: boolean;
   bandTargetBytes: number;
@@ -162,7 +170,7 @@ function checkCommandMemory(path: string, filterMemoryMb: number): void {
  */
 export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   const filter = typeof options.filter === 'string' ? loadFilter(options.filter) : options.filter;
-  const workers = options.workers ?? availableParallelism();
+  const workers = options.workers ?? usableCpus();
   const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const filterMemoryMb = options.filterMemoryMb ?? DEFAULT_FILTER_MEMORY_MB;
@@ -175,6 +183,8 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   const streamAbovePixels = options.streamAbovePixels ?? DEFAULT_STREAM_ABOVE_PIXELS;
   checkInt('streamAbovePixels', streamAbovePixels, 0);
   if (options.bandRows !== undefined) checkInt('bandRows', options.bandRows, 1);
+  const splitAbovePixels = options.splitAbovePixels ?? DEFAULT_SPLIT_ABOVE_PIXELS;
+  checkInt('splitAbovePixels', splitAbovePixels, 0);
   // Over the queue an image in flight is a job waiting for some worker's threads: enough for a cluster.
   const imagesInFlight = options.imagesInFlight ?? (options.backend === 'queue' ? QUEUE_IMAGES_IN_FLIGHT : Math.max(DEFAULT_IMAGES_IN_FLIGHT, workers));
   checkInt('imagesInFlight', imagesInFlight, 1);
@@ -234,7 +244,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
     filter, strategy, isolation, backend, redis: options.redis, secret: backend === 'queue' ? options.secret : undefined, sharedDir: options.sharedDir, filterMemoryMb, offLoop: options.offLoop === true, workers, tileSize, maxPixels, maxMemoryPages,
-    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
+    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, splitAbovePixels, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
     bandsInFlight: BANDS_IN_FLIGHT, scratchBytes,
     imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,
   };

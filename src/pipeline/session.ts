@@ -10,7 +10,7 @@
 import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
-import { readImageHeader } from '../io/decode.js';
+import { readImageHeader, type ImageHeader } from '../io/decode.js';
 import { checkInputLink, guardOutput } from '../io/inputs.js';
 import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
 import { RunTemp } from '../io/run-temp.js';
@@ -18,12 +18,22 @@ import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerIn
 import { filterLabel, type FilterModule } from '../filter/filter-module.js';
 import { runBands } from './band-loop.js';
 import { rowsFromMemory } from './band-sources.js';
-import { processStreamed, processWhole, type JobContext } from './image-jobs.js';
-import { planImage, type ImagePlan } from './image-plan.js';
+import { processStreamed, processWhole, type JobContext, type JobOutcome } from './image-jobs.js';
+import { filterRegion } from './region-filter.js';
+import { paddedLayout } from '../tiling/padded-image.js';
+import { QUEUE_BANDS_IN_FLIGHT, QUEUE_BAND_TARGET_BYTES } from './defaults.js';
+import { bandBytes, planImage, type ImagePlan, type PlanInputs } from './image-plan.js';
 import { MemoryBudget } from './memory-budget.js';
 import { resolveSessionConfig, type SessionConfig, type SessionOptions } from './session-config.js';
 import { emptyStages, type StageTimes } from './stages.js';
 import type { RemoteSession } from '../queue/remote-session.js';
+
+/** What became of a big image split into band jobs. */
+export interface SplitOutcome extends JobOutcome {
+  bandRows: number;
+  /** The workers its bands ran on. */
+  workers: string[];
+}
 
 /** The executor of a queue session: its images go to workers whole, no tile is run here. */
 const NO_TILES: TileExecutor = {
@@ -51,7 +61,7 @@ export interface ImageResult {
   bandRows?: number;
   /** Queue: written by an earlier, interrupted run of the same command and kept, not redone. */
   skipped?: boolean;
-  /** Queue: the worker that ran it. */
+  /** Queue: the worker that ran it (for a big image split into band jobs, every worker that ran a band, comma-separated). */
   worker?: string;
   ms: number;
 }
@@ -181,13 +191,13 @@ export class Session {
     };
   }
 
-  /** How an image of width×height goes through this session. */
-  planFor(width: number, height: number, label: string, streamAbovePixels = this.config.streamAbovePixels): ImagePlan {
+  /** How an image of width×height goes through this session (`bands` overrides how it is cut, for pixels in memory and band jobs). */
+  planFor(width: number, height: number, label: string, bands: Partial<Pick<PlanInputs, 'streamAbovePixels' | 'bandTargetBytes' | 'bandsInFlight'>> = {}): ImagePlan {
     const c = this.config;
     return planImage(
       {
-        width, height, halo: this.halo, tileSize: this.tileSize, budgetBytes: c.memoryBytes, streamAbovePixels,
-        bandTargetBytes: c.bandTargetBytes, bandsInFlight: c.bandsInFlight, bandRows: c.bandRows,
+        width, height, halo: this.halo, tileSize: this.tileSize, budgetBytes: c.memoryBytes, streamAbovePixels: c.streamAbovePixels,
+        bandTargetBytes: c.bandTargetBytes, bandsInFlight: c.bandsInFlight, bandRows: c.bandRows, ...bands,
       },
       label,
     );
@@ -253,12 +263,76 @@ export class Session {
     };
   }
 
-  /** `run` over the queue: whole images on the workers, nothing decoded here. */
+  /**
+   * `run` over the queue: an ordinary image is one job, decoded, filtered and encoded on a
+   * worker, never decoded here; a big one (over `splitAbovePixels`) is streamed here in bands
+   * whose filtering runs as band jobs on every worker at once.
+   */
   private async runRemote(remote: RemoteSession, files: readonly string[], outDir: string, options: RunOptions): Promise<RunSummary> {
     const started = performance.now();
+    const stages = emptyStages();
+    const temp = new RunTemp();
     let done = 0;
-    const results = await remote.run(files, outDir, (result) => options.onImage?.({ result, done: ++done, total: files.length }));
-    return this.summarize(results, performance.now() - started, emptyStages(), { memory: { budgetMb: 0, peakMb: 0 }, backend: 'queue' });
+    let results: ImageResult[];
+    try {
+      results = await remote.run(files, outDir, (result) => options.onImage?.({ result, done: ++done, total: files.length }), {
+        abovePixels: this.config.splitAbovePixels,
+        run: (file, header, out) => this.splitOverQueue(remote, file, header, out, stages, temp, options),
+      });
+    } finally {
+      await temp.remove();
+    }
+    return this.summarize(results, performance.now() - started, stages, {
+      memory: { budgetMb: this.budget.totalBytes / 2 ** 20, peakMb: this.budget.peakBytes / 2 ** 20 },
+      backend: 'queue',
+    });
+  }
+
+  /** A big image over the queue: decoded and encoded here, streamed, its bands filtered as jobs on the workers. */
+  private async splitOverQueue(remote: RemoteSession, file: string, header: ImageHeader, out: string, stages: StageTimes, temp: RunTemp, options: RunOptions): Promise<SplitOutcome> {
+    const plan = this.planFor(header.width, header.height, file, { streamAbovePixels: 0, bandTargetBytes: QUEUE_BAND_TARGET_BYTES, bandsInFlight: QUEUE_BANDS_IN_FLIGHT });
+    if (plan.mode !== 'bands') throw new Error('unreachable: a split image always goes through in bands');
+    const workers = new Set<string>();
+    const jobs: JobContext = {
+      ...this.jobs,
+      filterBand: async (region, label, rowOffset) => {
+        const band = await remote.filterBand(region.source, region.layout, rowOffset, label);
+        workers.add(band.worker);
+        return band;
+      },
+    };
+    const outcome = await processStreamed(jobs, file, header, plan, out, stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
+    return { ...outcome, bandRows: plan.bandRows, workers: [...workers].sort() };
+  }
+
+  /**
+   * Filters one band of a bigger image, given as its padded source (`tiling/padded-image.ts`:
+   * its rows, the real rows within `halo` above and below, clamped borders): what a worker
+   * does with a band job. Resolves with the band's filtered rows, tightly packed.
+   * @param rowOffset the band's first row in its image (errors name image coordinates)
+   * @throws TesseraError naming the tile, or Usage when the band is not laid out for this filter
+   */
+  async filterPaddedBand(padded: Uint8Array, width: number, rows: number, halo: number, rowOffset: number, label: string): Promise<{ rows: Uint8Array; tiles: number }> {
+    const layout = paddedLayout(width, rows, halo);
+    if (halo !== this.halo || padded.length !== layout.byteLength) {
+      throw new TesseraError(ErrorCode.Usage, `${label}: a band of ${width}×${rows} with a halo of ${halo} (${padded.length} bytes) is not laid out for filter ${this.filter.name}, which reads ${this.halo} pixels around each`);
+    }
+    await this.executor.ready?.();
+    const lease = await this.budget.acquire(bandBytes(width, rows, halo));
+    const region = this.host.prepare(layout);
+    let failed = false;
+    try {
+      region.source.set(padded);
+      const tiles = await filterRegion(this.jobs, region, label, rowOffset, emptyStages());
+      // A copy: the region's buffers go back to the host.
+      return { rows: this.host.output(region).slice(), tiles };
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      this.host.release(region, failed);
+      lease.release();
+    }
   }
 
   private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions, temp: RunTemp, inputs: ReadonlySet<string>): Promise<ImageResult> {
@@ -304,7 +378,7 @@ export class Session {
     }
     if (this.remote) return (await this.remote).filterPixels(rgba, width, height, label);
     await this.executor.ready?.();
-    const plan = this.planFor(width, height, label, 0);
+    const plan = this.planFor(width, height, label, { streamAbovePixels: 0 });
     if (plan.mode !== 'bands') throw new Error('unreachable: pixels in memory always go through in bands');
     // Threads in this process copy their tiles' results straight into the output (a
     // SharedArrayBuffer): the copy, and the page faults of a fresh buffer, run in parallel

@@ -40,7 +40,7 @@ export interface QueueCoordinatorOptions {
 }
 
 /** The fields of an image job that differ from image to image. */
-export type ImageJobFields = Pick<ImageJobData, 'transport' | 'name' | 'inputBytes' | 'width' | 'height' | 'input' | 'output' | 'ext'>;
+export type ImageJobFields = Pick<ImageJobData, 'transport' | 'name' | 'inputBytes' | 'width' | 'height' | 'halo' | 'y0' | 'input' | 'output' | 'ext'>;
 
 /** The fields every job of a session shares. */
 export type SessionJobFields = Pick<ImageJobData, 'params' | 'tileSize' | 'maxPixels' | 'filterMemoryMb' | 'tileTimeoutMs'>;
@@ -170,7 +170,7 @@ export class QueueCoordinator {
 
   /**
    * Runs one image on the workers. `readInput` gives the bytes to store under the image's
-   * input key (`bytes`, `raw`), or is absent when the worker reads a shared path.
+   * input key (`bytes`, `raw`, `band`), or is absent when the worker reads a shared path.
    * Rejects with the worker's reason when the image failed for good.
    */
   run(fields: ImageJobFields, session: SessionJobFields, readInput?: () => Promise<Uint8Array>): Promise<ImageAnswer> {

@@ -13,6 +13,13 @@ import { filterText } from '../filter/filter-text.js';
 import type { RunKeys } from './keys.js';
 import { MAX_VALUE_BYTES } from './keys.js';
 import { refuseReason, type ImageJobData } from './protocol.js';
+import { MAX_HALO } from '../filter/abi.js';
+import { paddedLayout } from '../tiling/padded-image.js';
+
+/** Bytes of a band job's padded source. */
+export function paddedBytes(width: number, rows: number, halo: number): number {
+  return paddedLayout(width, rows, halo).byteLength;
+}
 
 /** A worker's own limits; a job asking for more gets these. */
 export interface WorkerLimits {
@@ -30,7 +37,7 @@ export interface WorkerLimits {
 export type CheckedJob = ImageJobData & { readonly checked: true };
 
 const HASH = /^[0-9a-f]{128}$/;
-const TRANSPORTS = ['bytes', 'raw', 'shared'] as const;
+const TRANSPORTS = ['bytes', 'raw', 'shared', 'band'] as const;
 
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
@@ -59,8 +66,13 @@ export function checkJob(data: unknown, keys: RunKeys, limits: WorkerLimits): Ch
   if (!isText(d.name, 4096)) return bad('name', d.name);
   if (!/^\.[a-z0-9]{1,5}$/i.test(String(d.ext))) return bad('ext', d.ext);
   if (d.transport === 'bytes' && !isInt(d.inputBytes, 1, MAX_VALUE_BYTES)) return bad('inputBytes', d.inputBytes);
-  if (d.transport === 'raw') {
+  if (d.transport === 'raw' || d.transport === 'band') {
     if (!isInt(d.width, 1, 65535) || !isInt(d.height, 1, 65535) || d.width * d.height * 4 > MAX_VALUE_BYTES) return bad('size', `${d.width}×${d.height}`);
+  }
+  if (d.transport === 'band') {
+    if (!isInt(d.halo, 0, MAX_HALO)) return bad('halo', d.halo);
+    if (!isInt(d.y0, 0, 2 ** 31 - 1)) return bad('y0', d.y0);
+    if (paddedBytes(d.width!, d.height!, d.halo) > MAX_VALUE_BYTES) return bad('size', `${d.width}×${d.height} with a halo of ${d.halo}`);
   }
   if (d.transport === 'shared' && (!isContainedPath(d.input) || !isContainedPath(d.output))) return bad('path (must stay inside the shared directory)', d.transport === 'shared' ? `${d.input} → ${d.output}` : '');
   if (typeof d.params !== 'object' || d.params === null || Array.isArray(d.params)) return bad('params', d.params);

@@ -8,7 +8,11 @@
  * own keys, or as paths on storage every machine mounts (`--shared-dir`):
  * - `bytes`: the input file's bytes under `in`, the encoded output under `out`;
  * - `raw`: RGBA8 pixels (rows packed) in and out — `Session.filterPixels` over the queue;
- * - `shared`: paths relative to the shared directory, read and written there by the worker.
+ * - `shared`: paths relative to the shared directory, read and written there by the worker;
+ * - `band`: one band of a big image the coordinator streams (decoding and encoding it
+ *   itself, never whole): the band's padded source in (its rows, the real rows within the
+ *   halo above and below, the clamped borders, as `tiling/padded-image.ts` lays it out),
+ *   its filtered rows out. The bands of one image run on every worker at once.
  * An image that runs twice (at-least-once delivery after a worker died) writes the same
  * bytes; the coordinator takes the first answer and writes its output once, atomically.
  */
@@ -33,7 +37,7 @@ export interface FilterRef {
 }
 
 /** How an image's bytes travel. */
-export type ImageTransport = 'bytes' | 'raw' | 'shared';
+export type ImageTransport = 'bytes' | 'raw' | 'shared' | 'band';
 
 /** Data of one image job. */
 export interface ImageJobData {
@@ -45,9 +49,12 @@ export interface ImageJobData {
   name: string;
   /** `bytes`: the input's size, checked on arrival. */
   inputBytes?: number;
-  /** `raw`: the pixels' size. */
+  /** `raw`: the pixels' size; `band`: the image's width and the band's rows. */
   width?: number;
   height?: number;
+  /** `band`: the halo the padded source carries (the worker checks it is its filter's) and the band's first row in the image (for messages). */
+  halo?: number;
+  y0?: number;
   /** `shared`: the input and the output, relative to the shared directory. */
   input?: string;
   output?: string;

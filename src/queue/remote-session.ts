@@ -10,9 +10,11 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import type { ChannelLayout } from '../io/encode.js';
+import { readImageHeader, sniffImageFile, type ImageHeader } from '../io/decode.js';
+import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
+import type { PaddedLayout } from '../tiling/padded-image.js';
 import { checkInputLink, guardOutput, isInside } from '../io/inputs.js';
-import type { ImageResult } from '../pipeline/session.js';
+import type { ImageResult, SplitOutcome } from '../pipeline/session.js';
 import { resolveSecret } from './auth.js';
 import { QueueCoordinator, type SessionJobFields } from './coordinator.js';
 import { MAX_VALUE_BYTES } from './keys.js';
@@ -32,6 +34,12 @@ export interface RemoteSessionOptions {
 }
 
 const MB = 2 ** 20;
+
+/** How a run treats big images: over `abovePixels`, `run` streams them here and sends their bands as jobs. */
+export interface SplitRule {
+  abovePixels: number;
+  run: (file: string, header: ImageHeader, out: string) => Promise<SplitOutcome>;
+}
 
 /** The queue side of a session. */
 export class RemoteSession {
@@ -55,7 +63,7 @@ export class RemoteSession {
   }
 
   /** Processes `files` into `outDir` on the workers; never throws for a bad image. */
-  async run(files: readonly string[], outDir: string, onImage: (r: ImageResult, index: number) => void): Promise<ImageResult[]> {
+  async run(files: readonly string[], outDir: string, onImage: (r: ImageResult, index: number) => void, split?: SplitRule): Promise<ImageResult[]> {
     await this.ready();
     const o = this.options;
     const fingerprint = runFingerprint({ v: 1, plain: o.filter.plain.hash, shared: o.filter.shared?.hash ?? null, ...o.job });
@@ -66,7 +74,7 @@ export class RemoteSession {
     const lane = async () => {
       while (next < files.length) {
         const i = next++;
-        results[i] = await this.one(files[i], outDir, inputs, journal);
+        results[i] = await this.one(files[i], outDir, inputs, journal, split);
         onImage(results[i], i);
       }
     };
@@ -75,13 +83,24 @@ export class RemoteSession {
     return results;
   }
 
-  private async one(file: string, outDir: string, inputs: ReadonlySet<string>, journal: RunJournal): Promise<ImageResult> {
+  private async one(file: string, outDir: string, inputs: ReadonlySet<string>, journal: RunJournal, split?: SplitRule): Promise<ImageResult> {
     const t0 = performance.now();
     const out = join(outDir, basename(file));
     try {
       await checkInputLink(file, this.options.followSymlinks);
       await guardOutput(out, file, inputs);
       if (await journal.finished(basename(file), out)) return { input: file, output: out, skipped: true, ms: performance.now() - t0 };
+      const sniffed = split ? await sniffImageFile(file) : undefined;
+      if (split && sniffed && sniffed.width * sniffed.height > split.abovePixels) {
+        // Checked as a local run checks it (the pixel limit, from the header) before a band is cut.
+        const header = await readImageHeader(file, this.options.job.maxPixels);
+        const s = await split.run(file, header, out);
+        await journal.record(basename(file));
+        return {
+          input: file, output: out, width: header.width, height: header.height, layout: s.layout, channels: LAYOUT_CHANNELS[s.layout], tiles: s.tiles,
+          bandRows: s.bandRows, worker: s.workers.join(','), ms: performance.now() - t0,
+        };
+      }
       const ext = extname(file).toLowerCase() || '.png';
       let answer;
       if (this.sharedRoot) {
@@ -121,6 +140,19 @@ export class RemoteSession {
       const message = errorMessage(err);
       throw new TesseraError(ErrorCode.FilterTrap, message.includes(label) ? message : `${label}: ${message}`, { cause: err });
     }
+  }
+
+  /**
+   * Filters one band of a big image on some worker: `source` is its padded source laid out
+   * as `layout`. Resolves with its filtered rows, its tile count and the worker that ran it.
+   * @param rowOffset the band's first row in the image (the worker's messages name image coordinates)
+   */
+  async filterBand(source: Uint8Array, layout: PaddedLayout, rowOffset: number, label: string): Promise<{ rows: Uint8Array; tiles: number; worker: string }> {
+    const { width, height, halo } = layout;
+    const answer = await this.coordinator.run({ transport: 'band', name: label, width, height, halo, y0: rowOffset, ext: '.raw' }, this.options.job, async () => source);
+    const rows = answer.bytes!;
+    if (rows.length !== width * height * 4) throw new TesseraError(ErrorCode.Image, `${label}: the band at row ${rowOffset} came back with ${rows.length} bytes, not ${width * height * 4}`);
+    return { rows, tiles: answer.done.tiles, worker: answer.done.worker };
   }
 
   close(): Promise<void> {

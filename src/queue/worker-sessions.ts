@@ -85,11 +85,17 @@ export class WorkerSessions {
     entry.busy--;
   }
 
-  /** Runs one image; `input` is its bytes (`bytes`, `raw`) or undefined for a shared path. */
+  /** Runs one image (or one band of one); `input` is its bytes (`bytes`, `raw`, `band`) or undefined for a shared path. */
   async run(filter: FilterModule, job: CheckedJob, input?: Uint8Array): Promise<ImageOutcome> {
     const t0 = performance.now();
     const entry = this.acquire(filter, job);
     try {
+      if (job.transport === 'band') {
+        const { rows, tiles } = await entry.session.filterPaddedBand(input!, job.width!, job.height!, job.halo!, job.y0!, job.name).catch((err: Error) => {
+          throw new ImageFailed(asNamed(err.message, filter, job));
+        });
+        return { bytes: rows, done: { width: job.width!, height: job.height!, layout: 'rgba', channels: 4, tiles, ms: performance.now() - t0, worker: this.worker } };
+      }
       if (job.transport === 'raw') {
         const out = await entry.session.filterPixels(input!, job.width!, job.height!, job.name).catch((err: Error) => {
           throw new ImageFailed(asNamed(err.message, filter, job));

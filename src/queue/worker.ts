@@ -6,7 +6,8 @@
  * the registry and its pub/sub channel.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { usableCpus } from '../pipeline/cpu-count.js';
 import { join } from 'node:path';
 import type { Job, Worker as BullWorker } from 'bullmq';
 import { UnrecoverableError, Worker } from './bullmq.js';
@@ -18,7 +19,7 @@ import type { ThreadStrategy } from '../strategies/types.js';
 import { JobSigner } from './auth.js';
 import { bullConnection, checkRedis, checkRedisUrl, connectRedis, redactUrl } from './connection.js';
 import { FilterCache, LostFromRedis } from './filter-shipping.js';
-import { checkJob, type CheckedJob, type WorkerLimits } from './job-check.js';
+import { checkJob, paddedBytes, type CheckedJob, type WorkerLimits } from './job-check.js';
 import {
   DATA_TTL_MS, DISCOVERY_INTERVAL_MS, LOCK_DURATION_MS, MAX_STALLED_COUNT, QUEUE_NAME, RUN_KEY_TTL_MS, RUNS_CHANNEL, RunKeys, STALLED_INTERVAL_MS,
 } from './keys.js';
@@ -64,7 +65,7 @@ const LATE_SWEEP_MS = 1500;
 /** Options of a worker node. */
 export interface WorkerNodeOptions {
   redis: string;
-  /** Threads filtering tiles of this worker's images. @defaultValue os.availableParallelism() */
+  /** Threads filtering tiles of this worker's images. @defaultValue the CPUs this process may use (cores, lowered to its cgroup quota) */
   concurrency?: number;
   /** How this worker hands pixels to WASM. @defaultValue 'shared' (or `copy` for a filter without a shared form) */
   strategy?: ThreadStrategy;
@@ -124,7 +125,7 @@ export class WorkerNode {
 
   constructor(options: WorkerNodeOptions) {
     this.url = checkRedisUrl(options.redis);
-    this.concurrency = options.concurrency ?? availableParallelism();
+    this.concurrency = options.concurrency ?? usableCpus();
     this.strategy = options.strategy ?? 'shared';
     this.jobs = options.jobs ?? 2;
     this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
@@ -314,7 +315,7 @@ export class WorkerNode {
     if (data.transport !== 'shared') {
       input = (await this.redis!.getBuffer(keys.input(data.seq))) ?? undefined;
       if (!input) throw new LostFromRedis(`${data.name}: its input is gone from Redis (the run ended, its coordinator died, or Redis restarted)`);
-      const expected = data.transport === 'raw' ? data.width! * data.height! * 4 : data.inputBytes!;
+      const expected = data.transport === 'raw' ? data.width! * data.height! * 4 : data.transport === 'band' ? paddedBytes(data.width!, data.height!, data.halo!) : data.inputBytes!;
       if (input.length !== expected) throw new UnrecoverableError(`${data.name}: its input has ${input.length} bytes in Redis, the job says ${expected}`);
     }
     // The MAC covers the job as the coordinator sent it, before this worker lowered any cap.

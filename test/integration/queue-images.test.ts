@@ -1,7 +1,7 @@
 /**
  * Whole images as the queue's unit of work (issue 13): paths on a shared directory instead of
- * bytes through Redis, the size rule that sends big files there, and a coordinator killed
- * mid-run and started again keeping what it had finished.
+ * bytes through Redis, the size rule that sends big files there, big images split into band
+ * jobs, and a coordinator killed mid-run and started again keeping what it had finished.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -13,7 +13,11 @@ import { generateSynthDataset } from 'tessera-bench/dataset/synth';
 import { runCli } from '../helpers/cli.js';
 import { assertNoTesseraKeys, isAlive, requireRedis, startLocalRedis, startWorker, type LocalRedis } from '../helpers/queue.js';
 import { tempDir } from '../helpers/temp.js';
-import { writeSpinFilter } from '../helpers/wat.js';
+import { abiFilterWat, COPY_ROWS_WAT, writeSpinFilter, writeWasm } from '../helpers/wat.js';
+import { decodeRgba, fromRgba, writeRandomPng } from '../helpers/image-files.js';
+import { firstDifference } from '../helpers/images.js';
+import { withSession } from '../helpers/session.js';
+import type { SessionOptions } from '../../src/pipeline/session.js';
 
 const NO_HANG_MS = 60_000;
 
@@ -80,6 +84,39 @@ describe('queue backend: whole images', { skip: requireRedis() }, () => {
     const b = await runCli(queueArgs(big, join(tmp.dir, 'out-big')), { timeoutMs: NO_HANG_MS });
     assert.equal(b.code, 1, b.stderr);
     assert.match(b.stderr, /huge\.png: 300 MiB is over the 256 MiB an image may take through Redis; .*--shared-dir/);
+    await assertNoTesseraKeys(client);
+  });
+
+  test('a big image is split into band jobs that run on every worker: byte-identical to a local run; a failing band fails the image naming its tile, and writes nothing', async () => {
+    const dir = join(tmp.dir, 'split');
+    for (const d of ['in', 'local', 'queue', 'whole', 'in-bad', 'out-bad']) mkdirSync(join(dir, d), { recursive: true });
+    const file = await writeRandomPng(join(dir, 'in', 'tall.png'), 700, 900, 11);
+    const cut: SessionOptions = { filter: 'gaussian-blur', params: { sigma: 2 }, tileSize: 64, bandRows: 128 };
+    const local = await withSession({ ...cut, workers: 1 }, (s) => s.run([file], join(dir, 'local')));
+    const remote = await withSession({ ...cut, backend: 'queue', redis: redis.url, splitAbovePixels: 0 }, (s) => s.run([file], join(dir, 'queue')));
+    assert.equal(remote.succeeded, 1, remote.results[0].error);
+    const r = remote.results[0];
+    assert.equal(r.bandRows, 128, 'streamed in bands of 128 rows');
+    assert.equal(r.tiles, local.results[0].tiles);
+    assert.equal(new Set(r.worker!.split(',')).size, 2, `bands ran on both workers (${r.worker})`);
+    assert.ok(readFileSync(join(dir, 'queue', 'tall.png')).equals(readFileSync(join(dir, 'local', 'tall.png'))), 'the same bytes as a local run');
+    // And the same pixels as the image filtered whole, in one piece.
+    const whole = await withSession({ filter: 'gaussian-blur', params: { sigma: 2 }, workers: 1 }, (s) => s.run([file], join(dir, 'whole')));
+    assert.equal(whole.results[0].bandRows, undefined);
+    const [a, b] = await Promise.all([decodeRgba(join(dir, 'queue', 'tall.png')), decodeRgba(join(dir, 'whole', 'tall.png'))]);
+    assert.equal(firstDifference(a.data, b.data, a.width), undefined);
+
+    // A filter that traps on a tile starting with a magenta pixel, and an image with one such tile in its third band.
+    const trapper = writeWasm(dir, 'magenta-trap', abiFilterWat(`${COPY_ROWS_WAT} (if (i32.eq (i32.load (local.get $src)) (i32.const 0xffff00ff)) (then unreachable))`));
+    const rgba = new Uint8Array(300 * 400 * 4).fill(40);
+    for (let y = 256; y < 320; y++) for (let x = 64; x < 128; x++) rgba.set([255, 0, 255, 255], (y * 300 + x) * 4);
+    const bad = join(dir, 'in-bad', 'magenta.png');
+    await fromRgba(rgba, 300, 400).png().toFile(bad);
+    const failed = await withSession({ filter: trapper, tileSize: 64, bandRows: 128, backend: 'queue', redis: redis.url, splitAbovePixels: 0 }, (s) => s.run([bad], join(dir, 'out-bad')));
+    assert.equal(failed.failed, 1);
+    // Tile 21 of a 5-column grid is the one at x=64 y=256, named in image coordinates.
+    assert.match(failed.results[0].error!, /magenta\.png: filter .*magenta-trap.* failed on tile 21 \(x=64 y=256 64×64\): .*unreachable/);
+    assert.deepEqual(readdirSync(join(dir, 'out-bad')).filter((f) => !f.startsWith('.')), [], 'no partial output');
     await assertNoTesseraKeys(client);
   });
 

@@ -71,6 +71,8 @@ export interface HostTools {
   redisCli: string;
   /** util-linux setpriv, optional (a parent-death signal for the machines' processes). */
   setpriv?: string;
+  /** util-linux nsenter, optional: enters only a machine's network namespace, so /sys (and the cgroup quota a process reads there) stays visible. */
+  nsenter?: string;
 }
 
 const missing = (message: string) => new TesseraError(ErrorCode.MissingTool, message);
@@ -104,7 +106,7 @@ export function checkClusterHost(): HostTools {
   if (!redisServer || !redisCli) {
     throw missing(`tessera bench cluster runs Redis on one of its machines and checks it with redis-cli; ${!redisServer ? 'redis-server' : 'redis-cli'} is not installed (apt-get install redis-server, which has both)`);
   }
-  return { ip, redisServer, redisCli, setpriv: findOnPath('setpriv') };
+  return { ip, redisServer, redisCli, setpriv: findOnPath('setpriv'), nsenter: findOnPath('nsenter') };
 }
 
 function pidAlive(pid: number): boolean {

@@ -11,8 +11,11 @@
  *                cpu.cfs_period_us = 100000, cpu.cfs_quota_us = cap × period
  *
  * A machine's processes start inside its cgroup and then its namespace: `sh` writes its own
- * pid into the cgroup's cgroup.procs and execs `ip netns exec NS program …` (in that order,
- * since `ip netns exec` remounts /sys, which hides /sys/fs/cgroup). Every thread and child of
+ * pid into the cgroup's cgroup.procs and execs `nsenter --net=/run/netns/NS program …`, which
+ * enters the network namespace and nothing else: the program still sees /sys/fs/cgroup, so
+ * tessera sizes its threads from the machine's quota as it would in a container. (Without
+ * util-linux's nsenter, `ip netns exec NS program …`, which remounts /sys and hides the
+ * cgroups: the cap still holds, but the program sizes its pools for the box.) Every thread and child of
  * the program inherits the cgroup, so the cap holds for libvips' and the worker pool's threads.
  * Where util-linux `setpriv` is installed it sits between the two (`setpriv --pdeathsig KILL`):
  * the process is SIGKILLed if the bench dies without its teardown (kill -9).
@@ -213,6 +216,8 @@ export interface LabSpec {
   env: NodeJS.ProcessEnv;
   /** util-linux `setpriv`, when installed: every process then gets SIGKILL as its parent-death signal, so none outlives a bench that is itself SIGKILLed. */
   setpriv?: string;
+  /** util-linux `nsenter`, when installed: processes enter their machine's network namespace only and keep seeing their cgroup's quota. */
+  nsenter?: string;
 }
 
 /** The lab: namespaces, bridge, veths, cgroups, and the processes started on its machines. */
@@ -298,7 +303,8 @@ export class Lab {
     if (this.tornDown) throw new Error('the lab is torn down');
     const script = 'echo $$ > "$0" || exit 126; exec "$@"';
     const deathSignal = this.spec.setpriv ? [this.spec.setpriv, '--pdeathsig', 'KILL'] : [];
-    const child = spawn('sh', ['-c', script, join(m.cgroup, 'cgroup.procs'), ...deathSignal, this.spec.ip, 'netns', 'exec', m.name, program, ...args], {
+    const enter = this.spec.nsenter ? [this.spec.nsenter, `--net=/run/netns/${m.name}`] : [this.spec.ip, 'netns', 'exec', m.name];
+    const child = spawn('sh', ['-c', script, join(m.cgroup, 'cgroup.procs'), ...deathSignal, ...enter, program, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: this.spec.env,
     });

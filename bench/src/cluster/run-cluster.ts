@@ -168,6 +168,7 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
     cpuCap: o.cpuCap,
     ip: tools.ip,
     setpriv: tools.setpriv,
+    nsenter: tools.nsenter,
     env: { ...process.env, TMPDIR: tmp },
   }));
   const redisMachine = lab.machine(REDIS_INDEX);
