@@ -63,20 +63,26 @@ function failer(file: string) {
 /**
  * Reads what an image file declares (format, size, alpha) and refuses it, before any
  * pixel is decoded, when it is not an image tessera reads or has more than `maxPixels`.
+ * @param bytes the file's contents, when they are in memory already (`file` then only names it)
  * @throws TesseraError Image naming the file and the reason
  */
-export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<ImageHeader> {
+export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXELS, bytes?: Uint8Array): Promise<ImageHeader> {
   const fail = failer(file);
   let head: Uint8Array;
-  try {
-    const st = await stat(file);
-    if (st.isDirectory()) fail('is a directory, not an image');
-    if (!st.isFile()) fail('is not a regular file');
-    if (st.size === 0) fail('is empty (0 bytes)');
-    head = await readHead(file, Math.min(st.size, HEAD_BYTES));
-  } catch (err) {
-    if (err instanceof TesseraError) throw err;
-    return fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+  if (bytes) {
+    if (bytes.length === 0) fail('is empty (0 bytes)');
+    head = bytes.subarray(0, HEAD_BYTES);
+  } else {
+    try {
+      const st = await stat(file);
+      if (st.isDirectory()) fail('is a directory, not an image');
+      if (!st.isFile()) fail('is not a regular file');
+      if (st.size === 0) fail('is empty (0 bytes)');
+      head = await readHead(file, Math.min(st.size, HEAD_BYTES));
+    } catch (err) {
+      if (err instanceof TesseraError) throw err;
+      return fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+    }
   }
   // Dimensions are checked before a single pixel is decoded: from the bytes when they
   // are clear, else from libvips' header read.
@@ -84,7 +90,7 @@ export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXE
   if (!header) {
     let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
     try {
-      meta = await sharp(file, { limitInputPixels: false }).metadata();
+      meta = await sharp(bytes ?? file, { limitInputPixels: false }).metadata();
     } catch (err) {
       return fail(`not a readable image (${describeSharpError(err)})`, err);
     }
@@ -100,8 +106,8 @@ export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXE
 }
 
 /** The libvips pipeline every decode runs: sRGB, 8-bit, with an alpha channel. */
-function rgbaPipeline(file: string, maxPixels: number) {
-  return sharp(file, { limitInputPixels: maxPixels, failOn: 'error' }).toColourspace('srgb').ensureAlpha();
+function rgbaPipeline(source: string | Uint8Array, maxPixels: number) {
+  return sharp(source, { limitInputPixels: maxPixels, failOn: 'error' }).toColourspace('srgb').ensureAlpha();
 }
 
 /**
@@ -115,13 +121,14 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
 
 /**
  * Decodes the pixels of a file whose header was read by {@link readImageHeader}.
+ * @param bytes the file's contents, when they are in memory already
  * @throws TesseraError Image naming the file and the reason
  */
-export async function decodePixels(file: string, header: ImageHeader, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
+export async function decodePixels(file: string, header: ImageHeader, maxPixels = DEFAULT_MAX_PIXELS, bytes?: Uint8Array): Promise<DecodedImage> {
   const fail = failer(file);
   const { format, hasAlpha } = header;
   try {
-    const { data, info } = await rgbaPipeline(file, maxPixels)
+    const { data, info } = await rgbaPipeline(bytes ?? file, maxPixels)
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) fail(`decoded to ${info.channels} channels, expected 4`);

@@ -55,6 +55,11 @@ export const ENCODE_OPTIONS = {
 
 type SharpPipeline = ReturnType<typeof sharp>;
 
+/** `pipeline` encoding to `format` with tessera's settings. */
+function inFormat(pipeline: SharpPipeline, format: ImageFormat): SharpPipeline {
+  return format === 'png' ? pipeline.png(ENCODE_OPTIONS.png) : format === 'jpeg' ? pipeline.jpeg(ENCODE_OPTIONS.jpeg) : pipeline.webp(ENCODE_OPTIONS.webp);
+}
+
 /**
  * Encodes what `pipeline` produces to `file` in `format`. Writes to a temporary name in
  * the same directory and renames, so a failed or interrupted run never leaves a partial
@@ -65,8 +70,7 @@ async function writeEncoded(pipeline: SharpPipeline, format: ImageFormat, file: 
   const tmp = tempNameFor(file);
   removeOnExit(tmp);
   try {
-    const img = format === 'png' ? pipeline.png(ENCODE_OPTIONS.png) : format === 'jpeg' ? pipeline.jpeg(ENCODE_OPTIONS.jpeg) : pipeline.webp(ENCODE_OPTIONS.webp);
-    await img.toFile(tmp);
+    await inFormat(pipeline, format).toFile(tmp);
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => {});
@@ -83,20 +87,31 @@ async function writeEncoded(pipeline: SharpPipeline, format: ImageFormat, file: 
  * into a filter's memory, read without copying).
  * @throws TesseraError Image naming the file
  */
-export async function encodeImage(
-  { layout, pixels }: EncodablePixels,
-  width: number,
-  height: number,
-  format: ImageFormat,
-  file: string,
-): Promise<void> {
+export async function encodeImage(encodable: EncodablePixels, width: number, height: number, format: ImageFormat, file: string): Promise<void> {
+  await writeEncoded(rawPipeline(encodable, width, height), format, file);
+}
+
+/**
+ * {@link encodeImage} into memory: the encoded bytes, exactly what it would write (a queue
+ * worker hands them back without a file).
+ * @param name names the image in errors
+ * @throws TesseraError Image naming it
+ */
+export async function encodeImageToBuffer(encodable: EncodablePixels, width: number, height: number, format: ImageFormat, name: string): Promise<Buffer> {
+  try {
+    return await inFormat(rawPipeline(encodable, width, height), format).toBuffer();
+  } catch (err) {
+    throw new TesseraError(ErrorCode.Image, `${name}: cannot encode: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function rawPipeline({ layout, pixels }: EncodablePixels, width: number, height: number): SharpPipeline {
   const channels = (layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout]) as 1 | 2 | 3 | 4;
   // limitInputPixels: false — the image was admitted from its header already, and raw input has its own 268 Mpx default.
-  let img = sharp(pixels, { raw: { width, height, channels }, limitInputPixels: false });
+  const img = sharp(pixels, { raw: { width, height, channels }, limitInputPixels: false });
   // Raw input carries no colourspace: without an explicit b-w, libvips writes gray as sRGB.
-  if (layout === 'gray' || layout === 'gray-alpha') img = img.toColourspace('b-w');
-  else if (layout === 'rgb') img = img.removeAlpha();
-  await writeEncoded(img, format, file);
+  if (layout === 'gray' || layout === 'gray-alpha') return img.toColourspace('b-w');
+  return layout === 'rgb' ? img.removeAlpha() : img;
 }
 
 /**

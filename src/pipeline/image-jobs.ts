@@ -8,7 +8,7 @@
 import { unlink } from 'node:fs/promises';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { decodePixels, decodeToVipsFile, type ImageHeader } from '../io/decode.js';
-import { encodeFromFile, encodeImage, outputLayout, prepareForEncode, type ChannelLayout } from '../io/encode.js';
+import { encodeFromFile, encodeImage, encodeImageToBuffer, outputLayout, prepareForEncode, type ChannelLayout } from '../io/encode.js';
 import { combineGray, grayStatus, type GrayStatus } from '../io/gray-pack.js';
 import { describeDiskError, type RunTemp } from '../io/run-temp.js';
 import type { TiffStripWriter } from '../io/tiff-strips.js';
@@ -36,15 +36,26 @@ export interface JobOutcome {
 /** Called with a whole image's filtered RGBA before it is encoded (streamed images are never whole). */
 export type PixelsHook = (input: string, rgba: Uint8Array, width: number, height: number) => void;
 
-/** Decodes, filters and encodes an image that fits in memory, holding its bytes of the budget throughout. */
+/** An image's encoded input held in memory, and its output to be handed back in memory, instead of files (a queue worker's job). */
+export interface InMemory {
+  /** The input file's bytes (`file` then only names the image). */
+  input: Uint8Array;
+  /** Set to the encoded output. */
+  output?: Buffer;
+}
+
+/**
+ * Decodes, filters and encodes an image that fits in memory, holding its bytes of the
+ * budget throughout: from `file` to `out`, or with `memory` from its input bytes to its output bytes.
+ */
 export async function processWhole(
-  ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'whole' }>, out: string, stages: StageTimes, onPixels?: PixelsHook,
+  ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'whole' }>, out: string, stages: StageTimes, onPixels?: PixelsHook, memory?: InMemory,
 ): Promise<JobOutcome> {
   const { width, height } = header;
   const lease = await ctx.budget.acquire(plan.bytes);
   try {
     const t0 = performance.now();
-    const image = await decodePixels(file, header, ctx.maxPixels);
+    const image = await decodePixels(file, header, ctx.maxPixels, memory?.input);
     stages.decodeMs += performance.now() - t0;
     let layout: ChannelLayout = 'rgba';
     const tiles = await runBands(
@@ -55,7 +66,8 @@ export async function processWhole(
         onPixels?.(file, rgba, width, height);
         const t1 = performance.now();
         const encodable = prepareForEncode(rgba, header.hasAlpha);
-        await encodeImage(encodable, width, height, header.format, out);
+        if (memory) memory.output = await encodeImageToBuffer(encodable, width, height, header.format, file);
+        else await encodeImage(encodable, width, height, header.format, out);
         layout = encodable.layout;
         stages.encodeMs += performance.now() - t1;
       },

@@ -18,7 +18,7 @@ import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerIn
 import { filterLabel, type FilterModule } from '../filter/filter-module.js';
 import { runBands } from './band-loop.js';
 import { rowsFromMemory } from './band-sources.js';
-import { processStreamed, processWhole, type JobContext, type JobOutcome } from './image-jobs.js';
+import { processStreamed, processWhole, type InMemory, type JobContext, type JobOutcome } from './image-jobs.js';
 import { filterRegion } from './region-filter.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 import { QUEUE_BANDS_IN_FLIGHT, QUEUE_BAND_TARGET_BYTES } from './defaults.js';
@@ -360,6 +360,29 @@ export class Session {
       };
     } catch (err) {
       return { input: file, error: errorMessage(err), ms: performance.now() - t0 };
+    }
+  }
+
+  /**
+   * Processes one encoded image held in memory into encoded bytes, exactly as `run` would
+   * write it for a file of those bytes (a queue worker's job: no temporary files). Resolves
+   * with undefined, doing nothing, for an image big enough to stream in bands: run that one
+   * from a file. Never throws for a bad image: the result carries the error.
+   * @param name names the image in the result and in errors, as `run` names a file
+   */
+  async runInMemory(input: Uint8Array, name: string): Promise<{ result: ImageResult; output?: Buffer } | undefined> {
+    const t0 = performance.now();
+    try {
+      const header = await readImageHeader(name, this.maxPixels, input);
+      const plan = this.planFor(header.width, header.height, name);
+      if (plan.mode !== 'whole') return undefined;
+      await this.executor.ready?.();
+      const memory: InMemory = { input };
+      const { layout, tiles } = await processWhole(this.jobs, name, header, plan, '', emptyStages(), undefined, memory);
+      const result: ImageResult = { input: name, width: header.width, height: header.height, layout, channels: LAYOUT_CHANNELS[layout], tiles, ms: performance.now() - t0 };
+      return { result, output: memory.output };
+    } catch (err) {
+      return { result: { input: name, error: errorMessage(err), ms: performance.now() - t0 } };
     }
   }
 

@@ -102,6 +102,15 @@ export class WorkerSessions {
         });
         return { bytes: out, done: { width: job.width!, height: job.height!, layout: 'rgba', channels: 4, tiles: 0, ms: performance.now() - t0, worker: this.worker } };
       }
+      if (job.transport === 'bytes') {
+        // In memory when it fits whole (no temporary files); a big image streams from a file below.
+        const done = await entry.session.runInMemory(input!, job.name);
+        if (done) {
+          const r = done.result;
+          if (r.error) throw new ImageFailed(asNamed(r.error, filter, job));
+          return { bytes: done.output!, done: { width: r.width!, height: r.height!, layout: r.layout!, channels: r.channels!, tiles: r.tiles ?? 0, ms: performance.now() - t0, worker: this.worker } };
+        }
+      }
       const dir = await mkdtemp(join(this.tmpRoot, `${job.run}-${job.seq}-`));
       try {
         const local = job.transport === 'shared' ? await this.sharedPath(job.input!, job.name) : join(dir, 'in', basename(job.name));
