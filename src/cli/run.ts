@@ -4,7 +4,6 @@ import { usableCpus } from '../pipeline/cpu-count.js';
 import {
   DEFAULT_FILTER_MEMORY_MB,
   DEFAULT_IMAGES_IN_FLIGHT,
-  DEFAULT_SPLIT_ABOVE_PIXELS,
   QUEUE_IMAGES_IN_FLIGHT,
   DEFAULT_MAX_PIXELS,
   DEFAULT_TILE_SIZE,
@@ -76,7 +75,7 @@ export function runCommand(): Command {
     .addOption(new Option('--backend <name>', 'where images are filtered: local (this machine\'s threads) or queue (whole images on tessera workers via Redis; needs --redis)').choices(['local', 'queue']).default('local'))
     .option('--redis <url>', 'Redis URL for --backend queue: redis://HOST:PORT, redis://USER:PASSWORD@HOST:PORT (ACL user), rediss://… (TLS)')
     .option('--shared-dir <dir>', 'queue: storage every machine mounts (e.g. NFS), holding the inputs and the output directory: images travel as paths, not through Redis (needed above 256 MiB a file); start the workers with --shared-dir at their mount of it')
-    .option('--split-above <mpx>', `queue: images over this many megapixels are decoded and encoded here, streamed, and their bands filtered as jobs on every worker at once; smaller ones are one job each, decoded on a worker (default ${DEFAULT_SPLIT_ABOVE_PIXELS / 1e6})`, megapixels('--split-above'))
+    .option('--split-above <mpx>', 'queue: images over this many megapixels are decoded and encoded here, streamed, and their bands filtered as jobs on every worker at once — worth it for few big images and a costly filter (PNG decoding and encoding stay here, one stream each); without it only a file too big for Redis (256 MiB) is split, every other image is one job decoded on a worker', megapixels('--split-above'))
     .option('--secret <text>', 'queue: secret shared with the workers; jobs and results are authenticated with it (prefer the TESSERA_SECRET variable: a flag is visible to other users in ps)')
     .option('--follow-symlinks', 'read inputs that are symbolic links (by default a link fails with a line saying so; an output is never written onto an input, link or not)')
     .option('--json', 'print a machine-readable summary on stdout')

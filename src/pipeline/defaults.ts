@@ -52,14 +52,6 @@ export const DEFAULT_FILTER_MEMORY_MB = 256;
 /** Images a queue run keeps enqueued at once (each a job waiting for some worker): enough to keep a cluster busy, bounded so Redis holds a bounded number of inputs. */
 export const QUEUE_IMAGES_IN_FLIGHT = 32;
 
-/**
- * Queue runs: images with more pixels than this become band jobs spread over every worker
- * (the coordinator decodes and encodes them, streamed); smaller ones are one job each, so a
- * folder of photos never passes through the coordinator's codecs. 32 Mpx is above a 24 Mpx
- * camera's photo and an 8K frame.
- */
-export const DEFAULT_SPLIT_ABOVE_PIXELS = 32_000_000;
-
 /** Bytes of one band job's padded source, roughly: a few hundred ms of filtering per worker thread, a few ms through Redis. */
 export const QUEUE_BAND_TARGET_BYTES = 16 * 2 ** 20;
 

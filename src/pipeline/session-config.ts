@@ -11,7 +11,6 @@ import {
   BANDS_IN_FLIGHT,
   DEFAULT_FILTER_MEMORY_MB,
   DEFAULT_STREAM_ABOVE_PIXELS,
-  DEFAULT_SPLIT_ABOVE_PIXELS,
   defaultMemoryMb,
   DEFAULT_IMAGES_IN_FLIGHT,
   DEFAULT_MAX_PIXELS,
@@ -93,8 +92,11 @@ export interface SessionOptions {
   sharedDir?: string;
   /**
    * `backend: 'queue'`: images with more pixels than this are split into band jobs that run
-   * on every worker at once; this process decodes and encodes them, streamed, never whole.
-   * Smaller images are one job each, decoded and encoded on the worker. @defaultValue 32000000 (32 Mpx)
+   * on every worker at once, this process decoding and encoding them, streamed, never whole.
+   * It pays when the filter, not the codecs, is most of an image's work: PNG decoding and
+   * encoding are one stream each and stay here. Without it only an image whose file is too
+   * big to travel through Redis (256 MiB) is split; the others are one job each, decoded and
+   * encoded on a worker. @defaultValue undefined
    */
   splitAbovePixels?: number;
   /**
@@ -120,7 +122,7 @@ export interface SessionConfig {
   maxPixels: number;
   memoryBytes: number;
   streamAbovePixels: number;
-  splitAbovePixels: number;
+  splitAbovePixels?: number;
   bandRows?: number;
   followSymlinks: boolean;
   bandTargetBytes: number;
@@ -183,8 +185,8 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   const streamAbovePixels = options.streamAbovePixels ?? DEFAULT_STREAM_ABOVE_PIXELS;
   checkInt('streamAbovePixels', streamAbovePixels, 0);
   if (options.bandRows !== undefined) checkInt('bandRows', options.bandRows, 1);
-  const splitAbovePixels = options.splitAbovePixels ?? DEFAULT_SPLIT_ABOVE_PIXELS;
-  checkInt('splitAbovePixels', splitAbovePixels, 0);
+  const splitAbovePixels = options.splitAbovePixels;
+  if (splitAbovePixels !== undefined) checkInt('splitAbovePixels', splitAbovePixels, 0);
   // Over the queue an image in flight is a job waiting for some worker's threads: enough for a cluster.
   const imagesInFlight = options.imagesInFlight ?? (options.backend === 'queue' ? QUEUE_IMAGES_IN_FLIGHT : Math.max(DEFAULT_IMAGES_IN_FLIGHT, workers));
   checkInt('imagesInFlight', imagesInFlight, 1);

@@ -35,9 +35,12 @@ export interface RemoteSessionOptions {
 
 const MB = 2 ** 20;
 
-/** How a run treats big images: over `abovePixels`, `run` streams them here and sends their bands as jobs. */
+/**
+ * How a run treats big images: `run` streams them here and sends their bands as jobs — those
+ * over `abovePixels` when it is set, and those whose files are too big to travel whole.
+ */
 export interface SplitRule {
-  abovePixels: number;
+  abovePixels?: number;
   run: (file: string, header: ImageHeader, out: string) => Promise<SplitOutcome>;
 }
 
@@ -90,8 +93,10 @@ export class RemoteSession {
       await checkInputLink(file, this.options.followSymlinks);
       await guardOutput(out, file, inputs);
       if (await journal.finished(basename(file), out)) return { input: file, output: out, skipped: true, ms: performance.now() - t0 };
-      const sniffed = split ? await sniffImageFile(file) : undefined;
-      if (split && sniffed && sniffed.width * sniffed.height > split.abovePixels) {
+      // Split into band jobs: an image over --split-above, and one too big to travel whole through Redis.
+      const tooBig = !this.sharedRoot && (await stat(file)).size > MAX_VALUE_BYTES;
+      const sniffed = split && (tooBig || split.abovePixels !== undefined) ? await sniffImageFile(file) : undefined;
+      if (split && sniffed && (tooBig || sniffed.width * sniffed.height > split.abovePixels!)) {
         // Checked as a local run checks it (the pixel limit, from the header) before a band is cut.
         const header = await readImageHeader(file, this.options.job.maxPixels);
         const s = await split.run(file, header, out);

@@ -116,6 +116,7 @@ interface ClusterFlags {
   cpu: string;
   concurrency: number;
   workerStrategy?: string;
+  splitAbove?: string;
   faults?: string | boolean;
   cutSeconds: string;
   faultAt: string;
@@ -138,6 +139,7 @@ function clusterCommand(): Command {
     .option('--cpu <n>', 'CPUs each machine may use (cgroup cpu.cfs_quota_us ÷ cpu.cfs_period_us)', '0.4')
     .option('--concurrency <n>', 'tessera worker --concurrency on each worker machine', positiveInt('--concurrency'), 1)
     .addOption(new Option('--worker-strategy <name>', 'tessera worker --strategy').choices(['copy', 'shared']))
+    .option('--split-above <mpx>', 'tessera run --split-above on the coordinator: images over this many megapixels go as band jobs (with --input of a few big images)')
     .option('--faults [list]', 'also inject faults, each on a coordinator and 2 workers: worker-kill, link-cut, redis-restart, coordinator-kill (no list: all)')
     .option('--cut-seconds <n>', 'link-cut: how long the worker\'s link stays down (tessera\'s job lock is 2 s)', '5')
     .option('--fault-at <fraction>', 'a fault is injected "mid-run": once this fraction of the outputs exist', '0.25')
@@ -169,6 +171,8 @@ never touched.`,
       if (!(cpu >= 0.01 && cpu <= availableParallelism())) throw new TesseraError(ErrorCode.Usage, `--cpu expects a number of CPUs between 0.01 and ${availableParallelism()}, got "${flags.cpu}"`);
       const cut = Number(flags.cutSeconds);
       if (!(cut > 0 && cut <= 120)) throw new TesseraError(ErrorCode.Usage, `--cut-seconds expects seconds between 0 and 120, got "${flags.cutSeconds}"`);
+      const splitAbove = flags.splitAbove === undefined ? undefined : Number(flags.splitAbove);
+      if (splitAbove !== undefined && !(splitAbove >= 0)) throw new TesseraError(ErrorCode.Usage, `--split-above expects megapixels (a number ≥ 0), got "${flags.splitAbove}"`);
       const faultAt = Number(flags.faultAt);
       if (!(faultAt > 0 && faultAt < 1)) throw new TesseraError(ErrorCode.Usage, `--fault-at expects a fraction between 0 and 1, got "${flags.faultAt}"`);
       const faults = flags.faults === undefined || flags.faults === false ? [] : flags.faults === true ? [...FAULTS] : commaList(flags.faults);
@@ -188,6 +192,7 @@ never touched.`,
         cpuCap: cpu,
         concurrency: flags.concurrency,
         workerStrategy: flags.workerStrategy,
+        splitAboveMpx: splitAbove,
         faults: [...new Set(faults)] as typeof FAULTS[number][],
         cutMs: cut * 1000,
         faultAt,

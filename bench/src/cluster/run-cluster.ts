@@ -237,7 +237,7 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
   };
   const runArgs = (filter: string, outDir: string, kind: 'local' | 'queue') => [
     TESSERA_CLI, 'run', '--filter', filter, ...paramArgs(filter, o.sigma), '--input', inDir, '--output', outDir, '--json', '--no-progress',
-    ...(kind === 'local' ? ['--workers', '1'] : ['--backend', 'queue', '--redis', redisUrl]),
+    ...(kind === 'local' ? ['--workers', '1'] : ['--backend', 'queue', '--redis', redisUrl, ...(o.splitAboveMpx === undefined ? [] : ['--split-above', String(o.splitAboveMpx)])]),
   ];
   const startRun = (filter: string, outDir: string, kind: 'local' | 'queue') => lab.spawn(coordinator, 'tessera run', process.execPath, runArgs(filter, outDir, kind));
 
@@ -525,7 +525,9 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
     );
   }
   notes.push(
-    `Each machine sees all ${cores} CPUs (os.availableParallelism() ignores the cgroup quota), so libvips and tessera size their thread pools for ${cores} and share the machine's ${o.cpuCap} CPU between them.`,
+    tools.nsenter
+      ? `Each machine's processes see its cgroup quota (they enter only its network namespace, with nsenter), so tessera and libvips size their thread pools for ${Math.max(1, Math.ceil(o.cpuCap - 1e-9))} CPU rather than the box's ${cores}; the bench passes --workers 1 and --concurrency ${o.concurrency} explicitly anyway.`
+      : `Without util-linux's nsenter, machines run under \`ip netns exec\`, which hides /sys/fs/cgroup: libvips sizes its pool for the box's ${cores} CPUs and shares the machine's ${o.cpuCap} CPU between them.`,
   );
   if (!inputs.linked) notes.push('The input files are copies (hard links were not possible on this file system).');
 
@@ -535,7 +537,7 @@ async function measure(o: ClusterOptions, tools: HostTools, session: ClusterSess
     date: new Date().toISOString(),
     machine: machineInfo(),
     settings: {
-      filters: o.filters, workers: o.workers, repeat: o.repeat, cpuCap: o.cpuCap, concurrency: o.concurrency, workerStrategy: o.workerStrategy,
+      filters: o.filters, workers: o.workers, repeat: o.repeat, cpuCap: o.cpuCap, concurrency: o.concurrency, workerStrategy: o.workerStrategy, splitAboveMpx: o.splitAboveMpx,
       faults: o.faults, cutMs: o.cutMs, faultAt: o.faultAt, runTimeoutMs: o.runTimeoutMs,
       input: o.input ?? 'synthetic Kodak-shaped set',
       images: names.length,

@@ -127,6 +127,8 @@ export interface ClusterSettings {
   concurrency: number;
   /** `tessera worker --strategy`, when given. */
   workerStrategy?: string;
+  /** `tessera run --split-above` of the coordinator, in megapixels, when given. */
+  splitAboveMpx?: number;
   faults: FaultName[];
   /** How long a cut link stays down, ms. */
   cutMs: number;
