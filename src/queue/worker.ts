@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { usableCpus } from '../pipeline/cpu-count.js';
 import { join } from 'node:path';
 import type { Job, Worker as BullWorker } from 'bullmq';
-import { UnrecoverableError, Worker } from './bullmq.js';
+import { workerClasses } from './bullmq.js';
 import type { Redis } from 'ioredis';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
@@ -26,6 +26,8 @@ import {
 import { doneMessage, PROTOCOL_VERSION, type ImageJobData } from './protocol.js';
 import { listRuns, reapRun, sweep } from './registry.js';
 import { ImageFailed, WorkerSessions } from './worker-sessions.js';
+
+const { Worker, UnrecoverableError } = workerClasses();
 
 /**
  * This worker's temporary directory (`tessera-worker-<pid>-…`), after removing those of
