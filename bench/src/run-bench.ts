@@ -14,7 +14,7 @@ import { Session } from 'tessera/internal/pipeline/session';
 import { DEFAULT_TILE_SIZE } from 'tessera/internal/pipeline/defaults';
 import { ErrorCode, TesseraError, errorMessage } from 'tessera/internal/errors';
 import { builtinFilterNames, loadFilter } from 'tessera/internal/filter/filter-module';
-import { measureKernels } from './kernels.js';
+import { measureKernels, nativeKernelSpecs } from './kernels.js';
 import { resolveParams } from 'tessera/internal/filter/params';
 import { defaultBenchDataset } from './dataset.js';
 import { machineInfo } from './machine.js';
@@ -262,11 +262,18 @@ async function benchTesseraCells(cells: TesseraCell[], onProgress: (label: strin
 async function benchPeer(
   data: Dataset, peer: Peer, filter: PeerFilter, workers: number, options: Required<Pick<BenchOptions, 'repeat' | 'warmup'>>,
   baselines: Map<string, Map<string, Uint8Array>>, initMs: number, scratch: string,
+  /** tessera's reference outputs of this filter, RGBA by file: the baseline of a peer that `matchesReference`. */
+  reference?: Map<string, Uint8Array>,
 ): Promise<BenchResult> {
   const outDir = freshDir(scratch, `${peer.name}-${filter.name}-${workers}`);
   const rss = new RssSampler();
   rss.start();
   const key = `${peer.name}/${filter.name}`;
+  if (peer.matchesReference) {
+    if (!reference) throw new Error(`${peer.name}: no reference outputs to check ${filter.name} against`);
+    baselines.set(key, reference);
+    baselines.set(`${key}/pixels`, reference);
+  }
   const samples: number[] = [];
   let coldMs = NaN;
   let verified = true;
@@ -372,7 +379,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const data = await loadDataset(options.input, options.images);
   const kernels = await measureKernels(
     [...data.decoded.values()],
-    builtinFilterNames().map((name) => ({ name, params: sigmaParams(name, sigma) })),
+    [
+      ...builtinFilterNames().map((name) => ({ name, params: sigmaParams(name, sigma), group: name })),
+      ...nativeKernelSpecs((name) => sigmaParams(name, sigma)),
+    ],
   );
   const scratch = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const results: BenchResult[] = [];
@@ -399,6 +409,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     }
   }
   const expectedByFilter = new Map<string, Map<string, Uint8Array>>();
+  // Kept for the whole run only when something is checked against them (every image of the set, filtered, per filter).
+  const checksReference = peerNames.some((name) => createPeer(name).matchesReference);
   let index = 0;
   let cluster: QueueCluster | undefined;
   /** A second cluster, on a Redis of its own, whose workers take only signed jobs: what authentication costs. */
@@ -414,7 +426,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const params = resolveParams(module.manifest, sigmaParams(filter, sigma));
       const expected = new Map<string, Uint8Array>();
       for (const [f, img] of data.decoded) expected.set(f, applyReference(module.name, params, img.data, img.width, img.height));
-      if (processFilters.includes(filter)) expectedByFilter.set(filter, expected);
+      if (processFilters.includes(filter) || checksReference) expectedByFilter.set(filter, expected);
       const cells = (local ? strategiesFor(filter) : []).flatMap((strategy) =>
         workerCounts.map((workers) => new TesseraCell(data, filter, strategy, workers, settings, expected, scratch)),
       );
@@ -461,7 +473,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
             }
             done.add(effective);
             options.onCell?.({ label, index: index++, total });
-            const result = await benchPeer(data, peer, filter, workers, settings, baselines, initMs, scratch);
+            const result = await benchPeer(data, peer, filter, workers, settings, baselines, initMs, scratch, expectedByFilter.get(filter.name));
             initMs = 0;
             results.push(result);
             options.onCell?.({ label, index, total, result });

@@ -54,6 +54,7 @@ const COMMANDS: readonly LazyCommand[] = [
     summary: 'make data sets (`dataset synth`: a Kodak-shaped set)',
     load: async () => (await benchModule<{ datasetCommand(): Command }>('tessera-bench/cli/dataset')).datasetCommand(),
   },
+  { name: 'serve', summary: 'serve a page that runs the same filters in a browser (Web Workers, shared memory)', load: async () => (await import('./serve.js')).serveCommand() },
   {
     name: 'worker',
     summary: 'filter tiles for `tessera run --backend queue` coordinators on the same Redis, until stopped',

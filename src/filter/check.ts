@@ -5,7 +5,7 @@
  *
  * First what can be read from the bytes, each form of the filter apart (the plain
  * `.wasm`, its `.shared.wasm` twin, the `.wasi.wasm` command form): imports, start
- * function, memory limits against the memory cap. Then the load itself (`loadFilter`,
+ * function, memory limits against the memory cap, the shadow stack (shadow-stack.ts). Then the load itself (`loadFilter`,
  * whose probe runs the filter's own code under a deadline), the twins' answers to
  * `halo()` and `scratch_size()` compared in that probe, and the runs on the test card,
  * under the tile deadline and the memory cap.
@@ -22,6 +22,7 @@ import { BUILTIN_FILTER_DIR } from './artifacts.js';
 import { inspectWasmBinary, type MemoryLimits, type WasmBinaryInfo, type WasmImport } from './binary.js';
 import { filterHalo, gatherFacts, loadFilter, sharedStartReason, type FilterModule, type FilterVariant } from './filter-module.js';
 import { manifestDifferences, MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
+import { findShadowStack, shadowStackProblem, STACK_POINTER_EXPORT } from './shadow-stack.js';
 import { resolveParams, type ParamInput } from './params.js';
 import { probeInThread, ProbeTimeout, type FilterFacts, type ProbeAsk, type ProbeOutcome } from './probe.js';
 
@@ -108,6 +109,7 @@ interface Form {
   /** The plain file imports a shared memory: it is the shared form too. */
   alsoShared?: boolean;
   info?: WasmBinaryInfo;
+  bytes?: Uint8Array;
   error?: string;
 }
 
@@ -122,7 +124,8 @@ function findForms(nameOrPath: string): Form[] {
   if (!isFile(file)) return [];
   const read = (form: Form): Form => {
     try {
-      form.info = inspectWasmBinary(readFileSync(form.file));
+      form.bytes = new Uint8Array(readFileSync(form.file));
+      form.info = inspectWasmBinary(form.bytes);
     } catch (err) {
       form.error = errorMessage(err);
     }
@@ -173,13 +176,34 @@ function startStep(forms: Form[]): CheckStep {
   for (const f of forms) {
     const start = f.info?.startFunction;
     if (!f.info || start === undefined) continue;
-    if (f.form === 'shared' || f.alsoShared) bad.push(`${f.file}: ${sharedStartReason(f.file, start)}`);
+    if (f.form === 'shared' || f.alsoShared) bad.push(`${f.file}: ${sharedStartReason(f.file, start, f.info.functionNames.get(start))}`);
     else if (f.form === 'plain') parts.push(`${formLabel(f)} has one (function ${start}): allowed, it runs at each instantiation over the instance's own memory, before a tile is copied in`);
     else parts.push(`${formLabel(f)} has one (function ${start}): it runs in the filter process before _start`);
   }
   const read = forms.filter((f) => f.info);
   if (bad.length) return { name: 'start function', ok: false, detail: `refused: ${bad.join('\n')}` };
   return { name: 'start function', ok: true, detail: parts.length ? parts.join('; ') : `none in ${read.length === 1 ? 'the module' : `any of the ${read.length} forms`}` };
+}
+
+/** Where each form keeps its shadow stack, and whether `shared` can give every thread its own. */
+function stackStep(forms: Form[]): CheckStep {
+  const parts: string[] = [];
+  const bad: string[] = [];
+  for (const f of forms) {
+    if (!f.info || !f.bytes) continue;
+    const stack = findShadowStack(f.bytes, f.info);
+    const shared = f.form === 'shared' || f.alsoShared === true;
+    const problem = f.form === 'command' ? undefined : shadowStackProblem(stack, shared, f.file);
+    if (problem) {
+      bad.push(`${f.file}: ${problem}`);
+      continue;
+    }
+    if (!stack?.used) parts.push(`${formLabel(f)}: none`);
+    else if (shared) parts.push(`${formLabel(f)}: ${stack.initial} bytes, ${STACK_POINTER_EXPORT} exported: under shared each thread gets a stack of its own`);
+    else parts.push(`${formLabel(f)}: ${stack.initial} bytes at [0, ${stack.initial}) of its own memory`);
+  }
+  if (bad.length) return { name: 'shadow stack', ok: false, detail: `refused: ${bad.join('\n')}` };
+  return { name: 'shadow stack', ok: true, detail: parts.join('; ') || 'no form could be read' };
 }
 
 const mib = (pages: number) => `${(pages * PAGE) / 2 ** 20} MiB`;
@@ -362,7 +386,7 @@ export async function checkFilter(path: string, params: ParamInput = {}, options
           memory: limits ? { kind: info.importedMemory ? 'imported' : 'defined', initialPages: limits.initial, maximumPages: limits.maximum ?? null, shared: limits.shared } : null,
         };
       });
-      report.steps.push(importsStep(forms), startStep(forms), memoryStep(forms, maxMemoryPages, filterMemoryMb));
+      report.steps.push(importsStep(forms), startStep(forms), memoryStep(forms, maxMemoryPages, filterMemoryMb), stackStep(forms));
     }
   } catch (err) {
     report.steps.push({ name: 'static checks', ok: false, detail: errorMessage(err) });

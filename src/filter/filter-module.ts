@@ -12,6 +12,7 @@ import { inspectWasmBinary, type MemoryLimits } from './binary.js';
 import { BUILTIN_FILTER_DIR } from './artifacts.js';
 import { manifestDifferences, MANIFEST_SECTION, parseManifest, type FilterManifest } from './manifest.js';
 import { filterText } from './filter-text.js';
+import { findShadowStack, laneStackBytes, shadowStackProblem, STACK_POINTER_EXPORT } from './shadow-stack.js';
 import { probeInThread, ProbeTimeout, type FilterFacts, type ProbeAsk, type ProbeOutcome } from './probe.js';
 
 /** How a module gets its linear memory. */
@@ -26,6 +27,12 @@ export interface FilterVariant {
   /** BLAKE2b-512 of the bytes, hex: the cache key and the filter's identity on the wire. */
   hash: string;
   byteLength: number;
+  /**
+   * A shared form with a shadow stack (exported as `__stack_pointer`, see shadow-stack.ts):
+   * bytes of stack the host gives each lane, moving the pointer there before every call.
+   * Undefined when the form needs none (no stack, or a plain memory, where the stack stays in the module's own bytes).
+   */
+  stackBytes?: number;
 }
 
 /** A loaded, validated filter. */
@@ -63,6 +70,8 @@ export interface FilterExports {
 export interface FilterInstance {
   exports: FilterExports;
   memory: WebAssembly.Memory;
+  /** The exported `__stack_pointer`, when the variant has {@link FilterVariant.stackBytes}: the host points it at the calling lane's stack. */
+  stackPointer?: WebAssembly.Global;
 }
 
 const compiled = new Map<string, WebAssembly.Module>();
@@ -105,15 +114,24 @@ function invalid(source: string, reason: string): never {
  * function writes only its instance's private memory, before a tile is copied in: allowed.
  * @param source the file (or label) to name
  * @param index the start function's index
+ * @param name its name in the module's `name` section, when it has one
  */
-export function sharedStartReason(source: string, index: number): string {
+export function sharedStartReason(source: string, index: number, name?: string): string {
   const twin = source.endsWith('.shared.wasm');
   const drop = twin
     ? `delete ${basename(source)}, so that ${basename(source).replace(/\.shared\.wasm$/, '.wasm')} runs under copy`
     : 'import a plain (not shared) env.memory, so that the filter runs under copy';
+  // wasm-ld's own start function: with --shared-memory it makes every data segment passive and
+  // copies them in (and zeroes .bss) behind a flag in memory; without, it zeroes .bss.
+  const linker =
+    name === '__wasm_init_memory'
+      ? '- it is wasm-ld\'s __wasm_init_memory: link without --shared-memory and mark the memory import shared afterwards ' +
+        '(scripts/build-native-filter.mjs does), and keep no zero-initialised or mutable statics (.bss): under shared they would be one copy for every thread\n'
+      : '';
   return (
-    `imports a shared memory and has a start function (function ${index}), which would run at every instantiation — once per thread ` +
+    `imports a shared memory and has a start function (function ${index}${name ? `, ${name}` : ''}), which would run at every instantiation — once per thread ` +
     'and image, while other threads already filter tiles of that image — and could write over its pixels. Possible solutions:\n' +
+    linker +
     '- move that work into filter() (AssemblyScript turns top-level statements into a start function)\n' +
     `- drop the shared form: ${drop}, where a start function sees only its instance's own memory`
   );
@@ -161,8 +179,15 @@ function compileVariant(bytes: Uint8Array, source: string): FilterVariant {
       invalid(source, `a data segment writes bytes ${seg.offset}..${seg.offset + seg.length}, past the ${HOST_BASE}-byte statics area`);
     }
   }
-  if (memory === 'imported-shared' && info.startFunction !== undefined) invalid(source, sharedStartReason(source, info.startFunction));
-  return { module, memory, limits, hash, byteLength: bytes.length };
+  if (memory === 'imported-shared' && info.startFunction !== undefined) {
+    invalid(source, sharedStartReason(source, info.startFunction, info.functionNames.get(info.startFunction)));
+  }
+  const stack = findShadowStack(bytes, info);
+  const stackProblem = shadowStackProblem(stack, memory === 'imported-shared', source);
+  if (stackProblem) invalid(source, stackProblem);
+  const variant: FilterVariant = { module, memory, limits, hash, byteLength: bytes.length };
+  if (memory === 'imported-shared' && stack?.used) variant.stackBytes = laneStackBytes(stack);
+  return variant;
 }
 
 function readManifest(variant: FilterVariant, source: string, fallbackName: string): FilterManifest {
@@ -229,7 +254,9 @@ export function instantiateFilter(variant: FilterVariant, memory?: WebAssembly.M
     filter: exports.filter,
     scratch_size: typeof scratch === 'function' ? scratch : () => 0,
   };
-  return { exports: typed, memory: mem! };
+  const made: FilterInstance = { exports: typed, memory: mem! };
+  if (variant.stackBytes !== undefined) made.stackPointer = (instance.exports as Record<string, WebAssembly.Global>)[STACK_POINTER_EXPORT];
+  return made;
 }
 
 /** Cap on a probe's memory, in pages (256 MiB): a start function cannot take more while it is asked about itself. */

@@ -9,9 +9,13 @@
  * of the image it filters, and there is no arena to fragment. A memory an image is done
  * with is zeroed and kept for a later one (memory-pool.ts: fresh pages cost more than
  * the filter on small photos). Layout of
- * an image's memory: the filter's own initial pages (its data, its stack), the padded
- * source, the output, then one scratch slot per lane (a thread that may run one of the
- * image's tiles at the same time as the others).
+ * an image's memory: the filter's own initial pages (its data), the padded source, the
+ * output, then one slot per lane (a thread that may run one of the image's tiles at the
+ * same time as the others): the lane's scratch and, for a filter with a shadow stack, the
+ * lane's stack above it. Every instance imports this one memory, so a stack pointer left
+ * at the module's own address would give all lanes one stack (filter/shadow-stack.ts):
+ * before each call the runner points the instance's `__stack_pointer` at the top of its
+ * lane's slot. A stack that overflows runs down into its own lane's scratch first.
  */
 import { HOST_BASE, PAGE } from '../filter/abi.js';
 import { instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
@@ -26,6 +30,11 @@ import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
 /** wasm32's 4 GiB, in pages. */
 const MAX_PAGES = 65536;
 
+/** Bytes of one lane's slot in an image's memory: its scratch, then its stack (when the filter has one). */
+export function laneSlotBytes(init: RunnerInit): number {
+  return align16(init.scratchBytes ?? 0) + (init.variant.stackBytes ?? 0);
+}
+
 /** Host side of `shared`. */
 export class SharedHost implements StrategyHost {
   readonly name = 'shared' as const;
@@ -39,11 +48,11 @@ export class SharedHost implements StrategyHost {
   }
 
   prepare(layout: PaddedLayout, reuse?: PreparedImage): PreparedImage {
-    const { variant, maxMemoryPages, scratchBytes = 0, lanes = 0 } = this.init;
+    const { variant, maxMemoryPages, lanes = 0 } = this.init;
     const srcBase = Math.max(variant.limits.initial * PAGE, HOST_BASE);
     const dstBase = align16(srcBase + layout.byteLength);
     const scratchBase = align16(dstBase + layout.width * layout.height * 4);
-    const end = scratchBase + lanes * align16(scratchBytes);
+    const end = scratchBase + lanes * laneSlotBytes(this.init);
     const hostPages = Math.max(1, Math.ceil(end / PAGE));
     const place = (memory: WebAssembly.Memory, pages: number, region: number): PreparedImage => ({
       layout,
@@ -115,6 +124,17 @@ export class SharedTileRunner implements TileRunner {
 
   constructor(private readonly init: RunnerInit) {}
 
+  /** Grows `memory` by `bytes` (whole pages) of `what` within the filter's allowance; returns where they start. */
+  private grow(memory: WebAssembly.Memory, bytes: number, what: 'scratch' | 'stack'): number {
+    const pages = Math.ceil(bytes / PAGE);
+    if (pages === 0) return 0;
+    try {
+      return memory.grow(pages) * PAGE;
+    } catch {
+      throw new Error(`the tile needs ${Math.ceil(bytes / 2 ** 20)} MiB of ${what}, over the cap of ${(this.init.maxMemoryPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
+    }
+  }
+
   /** Instantiates the filter against `task`'s image memory, unless this runner's instance is bound to it already. */
   bind(task: TileTask): FilterInstance {
     if (!task.memory || task.region === undefined) throw new Error('a shared tile arrived without its image memory');
@@ -128,23 +148,23 @@ export class SharedTileRunner implements TileRunner {
 
   run(task: TileTask, lane = 0): TileTimings {
     const [p0 = 0, p1 = 0, p2 = 0, p3 = 0] = this.init.params;
-    const { exports, memory } = this.bind(task);
-    const need = exports.scratch_size(task.width, task.height, p0, p1, p2, p3);
+    const { exports, memory, stackPointer } = this.bind(task);
     let scratch: number;
     if (task.scratchBase === undefined) {
-      // A memory made for this one tile (a queue job): its scratch is grown here, from the filter's allowance.
-      const pages = Math.ceil(need / PAGE);
-      try {
-        scratch = pages > 0 ? memory.grow(pages) * PAGE : 0;
-      } catch {
-        throw new Error(`the tile needs ${Math.ceil(need / 2 ** 20)} MiB of scratch, over the cap of ${(this.init.maxMemoryPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
-      }
+      // A memory made for this one tile (no lanes): its stack and scratch are grown here, from the filter's allowance.
+      const stackBytes = this.init.variant.stackBytes ?? 0;
+      if (stackPointer) stackPointer.value = this.grow(memory, stackBytes, 'stack') + stackBytes;
+      scratch = this.grow(memory, exports.scratch_size(task.width, task.height, p0, p1, p2, p3), 'scratch');
     } else {
-      const slotBytes = align16(this.init.scratchBytes ?? 0);
-      if (need > slotBytes) {
-        throw new Error(`scratch_size(${task.width}, ${task.height}) = ${need} bytes, more than the ${slotBytes} it returned for a full tile`);
+      const slot = task.scratchBase + lane * laneSlotBytes(this.init);
+      const scratchBytes = align16(this.init.scratchBytes ?? 0);
+      // The lane's own stack sits above its scratch; set before any call (scratch_size may push a frame too).
+      if (stackPointer) stackPointer.value = slot + laneSlotBytes(this.init);
+      const need = exports.scratch_size(task.width, task.height, p0, p1, p2, p3);
+      if (need > scratchBytes) {
+        throw new Error(`scratch_size(${task.width}, ${task.height}) = ${need} bytes, more than the ${scratchBytes} it returned for a full tile`);
       }
-      scratch = task.scratchBase + lane * slotBytes;
+      scratch = slot;
     }
     const t0 = performance.now();
     callFilter(() => exports.filter(task.srcOffset, task.srcStride, task.dstOffset, task.dstStride, task.width, task.height, scratch, p0, p1, p2, p3));

@@ -31,10 +31,11 @@ const CHANNELS: Record<PeerName, Record<PeerFilter['name'], number>> = {
   photon: { grayscale: 4, 'gaussian-blur': 4 },
   jimp: { grayscale: 1, 'gaussian-blur': 3 },
   js: { grayscale: 1, 'gaussian-blur': 3 },
+  extism: { grayscale: 1, 'gaussian-blur': 3 },
 };
 
 /** Largest mean |Δ| (levels, RGB) between a peer's blur and tessera's reference blur at sigma 2. */
-const BLUR_TOLERANCE: Record<PeerName, number> = { sharp: 2, 'wasm-vips': 2, photon: 4, jimp: 4, js: 0 };
+const BLUR_TOLERANCE: Record<PeerName, number> = { sharp: 2, 'wasm-vips': 2, photon: 4, jimp: 4, js: 0, extism: 0 };
 
 const tmp = tempDir('tessera-peers-');
 const dir = tmp.dir;
@@ -98,7 +99,7 @@ before(async () => {
 after(() => tmp.cleanup());
 
 test('PEER_NAMES and createPeer agree', () => {
-  assert.deepEqual([...PEER_NAMES], ['sharp', 'wasm-vips', 'photon', 'jimp', 'js']);
+  assert.deepEqual([...PEER_NAMES], ['sharp', 'wasm-vips', 'photon', 'jimp', 'js', 'extism']);
   for (const name of PEER_NAMES) assert.equal(createPeer(name).name, name);
 });
 
@@ -157,7 +158,7 @@ for (const name of ['js', ...PEER_NAMES.filter((n) => n !== 'js')] as PeerName[]
             t.diagnostic(`${name}: mean |Δ| vs linear-light BT.709 ${linear.toFixed(2)}, vs gamma-space BT.709 luma ${gamma.toFixed(2)}`);
             assert.ok(linear < 3, `${name} grayscale: mean |Δ| ${linear} vs linear-light BT.709 luminance`);
           }
-          if (filter.name === 'grayscale' && (name === 'js' || name === 'jimp')) {
+          if (filter.name === 'grayscale' && (name === 'js' || name === 'jimp' || name === 'extism')) {
             const raw = await readRaw(out);
             const gamma = meanAbsDiff(raw.data, raw.channels, s.rgb, gammaLuma);
             assert.ok(gamma < 1, `${name} grayscale: mean |Δ| ${gamma} vs gamma-space BT.709 luma`);

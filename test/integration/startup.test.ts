@@ -13,7 +13,7 @@ import { renderStartupMarkdown } from 'tessera-bench/startup/markdown';
 import { runStartupBench } from 'tessera-bench/startup/run-startup';
 
 test('tessera bench startup measures compile tiers, cache, isolation levels, memory and artifacts', async () => {
-  const r = await runStartupBench({ filters: ['invert', 'gaussian-blur'], tiles: 100, processes: 3, instances: 200, largeModule: false });
+  const r = await runStartupBench({ filters: ['invert', 'gaussian-blur'], tiles: 100, processes: 3, instances: 200, largeModule: false, extismCalls: 5 });
   assert.deepEqual(r.modules.map((m) => m.filter), ['invert', 'gaussian-blur']);
   for (const m of r.modules) {
     for (const v of [m.compileColdMs, m.liftoff.compileMs, m.turbofan.compileMs, m.instantiateMs, m.firstCallMs, m.liftoff.tileMs, m.turbofan.tileMs]) {
@@ -32,18 +32,24 @@ test('tessera bench startup measures compile tiers, cache, isolation levels, mem
   assert.ok(r.artifacts.some((a) => a.name.startsWith('sharp libvips')), 'sharp\'s native libvips beside the filters');
   assert.ok(r.memory.freshNodeRssMb > 0);
   assert.ok(r.artifacts.some((a) => a.name === 'tessera invert.wasm'));
+  // The Extism rows (issue 14): a tile through plugin.call beside copy and shared, per filter the plugin holds.
+  assert.deepEqual(r.extism?.tiles.map((t) => [t.filter, t.extism.samples, t.copy.samples, t.verified]), [['grayscale', 5, 100, true], ['gaussian-blur', 5, 100, true]]);
+  assert.equal(r.extism?.creation.processes, 3);
   const md = renderStartupMarkdown(r);
   assert.match(md, /fresh OS process \| 3 \|/);
   assert.match(md, /instances per GiB/);
+  assert.match(md, /\| gaussian-blur \| Extism `plugin.call` \| 5 \|/);
+  assert.match(md, /a fresh sandbox per grayscale tile/);
 });
 
 test('tessera bench startup --filters invert writes startup.json and startup.md of the documented shape', async (t) => {
   const tmp = tempDir('tessera-startup-');
   t.after(tmp.cleanup);
-  const r = await runCli(['bench', 'startup', '--filters', 'invert', '--processes', '2', '--tiles', '50', '--instances', '100', '--no-large-module', '--out', tmp.dir], { timeoutMs: 60_000 });
+  const r = await runCli(['bench', 'startup', '--filters', 'invert', '--processes', '2', '--tiles', '50', '--instances', '100', '--no-large-module', '--extism-calls', '3', '--out', tmp.dir], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   const json = JSON.parse(readFileSync(join(tmp.dir, 'startup.json'), 'utf8')) as StartupReport;
-  assert.deepEqual(Object.keys(json).sort(), ['artifacts', 'date', 'isolation', 'isolationFilter', 'machine', 'memory', 'modules', 'notes', 'tool']);
+  assert.deepEqual(Object.keys(json).sort(), ['artifacts', 'date', 'extism', 'isolation', 'isolationFilter', 'machine', 'memory', 'modules', 'notes', 'tool']);
+  assert.deepEqual(Object.keys(json.extism!).sort(), ['creation', 'hostCall', 'plugin', 'sdk', 'tiles']);
   assert.equal(json.isolationFilter, 'invert');
   assert.deepEqual(Object.keys(json.modules[0]).sort(), ['bytes', 'cachedMs', 'compileColdMs', 'filter', 'firstCallMs', 'gzipBytes', 'handoffMs', 'instantiateMs', 'liftoff', 'turbofan']);
   assert.deepEqual(json.isolation.map((i) => [i.level, i.samples]), [['pooled', 50], ['instance', 50], ['process', 2]]);
@@ -53,4 +59,6 @@ test('tessera bench startup --filters invert writes startup.json and startup.md 
   assert.match(readFileSync(join(tmp.dir, 'startup.md'), 'utf8'), /## Start-up, isolation and density/);
   const bad = await runCli(['bench', 'startup', '--processes', '0']);
   assert.equal(bad.code, 2);
+  const noExtism = await runCli(['bench', 'startup', '--help']);
+  assert.match(noExtism.stdout, /--no-extism/);
 });

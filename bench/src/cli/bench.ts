@@ -81,16 +81,21 @@ function nonNegativeInt(flag: string): (value: string) => number {
 
 function startupCommand(): Command {
   return new Command('startup')
-    .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels, memory per instance, artifact sizes; writes startup.json and startup.md')
+    .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels, memory per instance, artifact sizes, and tessera\'s filters as an Extism plugin (per tile and created); writes startup.json and startup.md')
     .option('--filters <list>', 'built-in filters to measure (default: all)', commaList)
     .option('--processes <n>', 'fresh processes for the process-per-tile level', positiveInt('--processes'), 40)
     .option('--tiles <n>', 'tiles timed per in-process isolation level', positiveInt('--tiles'), 1000)
     .option('--instances <n>', 'instances alive at once for memory per instance', positiveInt('--instances'), 1000)
     .option('--no-large-module', "skip wasm-vips' 5 MB module (its TurboFan compile takes seconds)")
+    .option('--no-extism', "skip the Extism rows: tessera's grayscale and gaussian-blur as an Extism plugin, per tile (plugin.call vs copy and shared, the call taken apart) and created cold")
+    .option('--extism-calls <n>', 'timed plugin.call per Extism path and step (each ~5–10 ms)', positiveInt('--extism-calls'), 300)
     .option('-o, --out <dir>', 'where startup.json and startup.md go', 'bench-results')
-    .action(async (flags: { filters?: string[]; processes: number; tiles: number; instances: number; largeModule: boolean; out: string }) => {
+    .action(async (flags: { filters?: string[]; processes: number; tiles: number; instances: number; largeModule: boolean; extism: boolean; extismCalls: number; out: string }) => {
       const t0 = performance.now();
-      const report = await runStartupBench({ filters: flags.filters, processes: flags.processes, tiles: flags.tiles, instances: flags.instances, largeModule: flags.largeModule, onStep: (s) => process.stderr.write(`${s}\n`) });
+      const report = await runStartupBench({
+        filters: flags.filters, processes: flags.processes, tiles: flags.tiles, instances: flags.instances, largeModule: flags.largeModule,
+        extism: flags.extism, extismCalls: flags.extismCalls, onStep: (s) => process.stderr.write(`${s}\n`),
+      });
       const dir = resolve(flags.out);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'startup.json'), JSON.stringify(report, null, 2) + '\n');
@@ -243,7 +248,8 @@ Examples:
   $ tessera bench --quick --peers none              the ladder only, fast
   $ tessera bench --filters grayscale --strategies shared --workers 2 --peers none --repeat 1   mostly the whole-process cells
   $ tessera bench --filters grayscale --strategies copy,shared --workers 1,2,4 --input kodak/
-  $ tessera bench --peers none --strategies copy --backends local,queue --queue-workers 2   what distribution costs`,
+  $ tessera bench --peers none --strategies copy --backends local,queue --queue-workers 2   what distribution costs
+  $ tessera bench --peers extism,sharp --strategies copy,shared --process-repeat 0   tessera's filters as an Extism plugin beside tessera`,
     )
     .action(async (flags: BenchFlags) => {
       const workers = flags.workers.map((w) => positiveInt('--workers')(w));

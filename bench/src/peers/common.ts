@@ -19,7 +19,7 @@ import { forEachLimit } from '../limit.js';
 export { forEachLimit };
 
 /** The peers tessera is measured against. */
-export type PeerName = 'sharp' | 'wasm-vips' | 'photon' | 'jimp' | 'js';
+export type PeerName = 'sharp' | 'wasm-vips' | 'photon' | 'jimp' | 'js' | 'extism';
 
 /** A filter every peer can be asked for. `sigma` (gaussian-blur only) defaults to {@link DEFAULT_SIGMA}. */
 export interface PeerFilter {
@@ -55,6 +55,12 @@ export interface Peer {
   readonly name: PeerName;
   /** What it is and how it was configured — one sentence for the report. */
   readonly description: string;
+  /**
+   * The peer runs tessera's own filter arithmetic, so its outputs must equal tessera's
+   * TypeScript reference bit for bit: the bench checks them against the reference instead
+   * of only against the peer's own first run.
+   */
+  readonly matchesReference?: boolean;
   supports(filter: PeerFilter): boolean;
   /** One-time setup (load/instantiate); returns its duration in ms (the peer's cold start). */
   init(): Promise<number>;

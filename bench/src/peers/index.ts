@@ -10,12 +10,14 @@
  * | photon    | photon-rs, Rust → WASM                 | 1 (main thread)                     |
  * | jimp      | pure JavaScript                        | 1 (main thread)                     |
  * | js        | tessera's TypeScript reference filters | 1 (main thread; sharp I/O as tessera's) |
+ * | extism    | tessera's filters as an Extism plugin  | 1 (main thread; sharp I/O as tessera's) |
  *
  * The like-for-like rules (PNG level 6 without adaptive filtering, 1-channel grayscale
  * output, blur keeping the input layout) are in `common.ts`; each peer's file says how it
  * applies them and where its library cannot. No peer spawns worker threads.
  */
 import type { Peer, PeerName } from './common.js';
+import { ExtismPeer } from './extism.js';
 import { JimpPeer } from './jimp.js';
 import { JsPeer } from './js.js';
 import { PhotonPeer } from './photon.js';
@@ -26,7 +28,7 @@ export type { FileRunResult, Peer, PeerFilter, PeerName, PixelRunResult, RawImag
 export { DEFAULT_SIGMA, PNG_COMPRESSION_LEVEL } from './common.js';
 
 /** Every peer, in report order. */
-export const PEER_NAMES: readonly PeerName[] = ['sharp', 'wasm-vips', 'photon', 'jimp', 'js'];
+export const PEER_NAMES: readonly PeerName[] = ['sharp', 'wasm-vips', 'photon', 'jimp', 'js', 'extism'];
 
 /**
  * A new, uninitialised peer (call `init()` before running it, `close()` after).
@@ -44,6 +46,8 @@ export function createPeer(name: PeerName): Peer {
       return new JimpPeer();
     case 'js':
       return new JsPeer();
+    case 'extism':
+      return new ExtismPeer();
     default:
       throw new RangeError(`unknown peer "${String(name)}"; valid: ${PEER_NAMES.join(', ')}`);
   }

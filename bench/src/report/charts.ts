@@ -150,7 +150,7 @@ async function scalingChart(bench: BenchReport): Promise<Chart | undefined> {
   if (!rows.length || counts.length < 2) return undefined;
   const tessera = [...new Set(rows.filter((r) => r.kind === 'tessera').sort((a, b) => rank(a.strategy) - rank(b.strategy)).map(pipelineName))];
   const peers = [...new Set(rows.filter((r) => r.kind === 'peer').map(pipelineName))];
-  const PEER: Record<string, string> = { sharp: '#37474f', 'wasm-vips': '#9c755f', photon: '#d4a017', jimp: '#9aa0a8', js: '#6b8e7f' };
+  const PEER: Record<string, string> = { sharp: '#37474f', 'wasm-vips': '#9c755f', photon: '#d4a017', jimp: '#9aa0a8', js: '#6b8e7f', extism: '#b07aa1' };
   const peerShades = ['#37474f', '#9c755f', '#d4a017', '#9aa0a8', '#6b8e7f'];
   const domain = [...tessera, ...peers];
   const range = [...tessera.map((t) => COLORS.strategy[t.replace('tessera ', '')] ?? COLORS.tessera), ...peers.map((p, i) => PEER[p] ?? peerShades[i % peerShades.length])];

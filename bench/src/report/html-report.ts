@@ -163,19 +163,21 @@ ${chart('stages')}
 ${
   chart('peers')
     ? `<h2 id="peers">tessera beside the peers</h2>
-<p class="intro">The same filter, the same images, the same PNG settings, each output verified against the peer's own.</p>
+<p class="intro">The same filter, the same images, the same PNG settings, each output verified against the peer's own${bench.results.some((r) => r.strategy === 'extism') ? " (extism, tessera's own filters as an Extism plugin: against tessera's reference, bit for bit)" : ''}.</p>
 ${chart('peers')}`
     : ''
 }
 ${
   startup
     ? `<h2 id="startup">Start-up, isolation and density</h2>
-<p class="intro">From <code>tessera bench startup</code>: what a sandbox costs to start (compile, cache, instantiate, first call), per unit of work at three isolation levels, to hold in memory, and to ship.</p>
+<p class="intro">From <code>tessera bench startup</code>: what a sandbox costs to start (compile, cache, instantiate, first call), per unit of work at three isolation levels, to hold in memory, and to ship${startup.extism ? '; and tessera\'s filters run as an Extism plugin, per tile and per plugin created' : ''}.</p>
 ${chart('isolation')}
 ${chart('startup')}
 ${chart('tiers')}
 ${chart('density')}
-${chart('artifacts')}`
+${chart('artifacts')}
+${chart('extism')}
+${chart('extism-steps')}`
     : ''
 }
 

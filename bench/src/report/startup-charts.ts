@@ -2,6 +2,7 @@
 import type { StartupReport } from '../startup/types.js';
 import { BYTES_AXIS, COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Chart, type Spec } from './render.js';
 import { formatBytes, formatMs, formatRatio } from '../format.js';
+import { extismCharts } from './extism-charts.js';
 
 const LEVEL_LABEL: Record<string, string> = { pooled: 'pooled instance', instance: 'fresh instance per tile', process: 'fresh OS process per tile' };
 
@@ -239,5 +240,5 @@ async function artifactsChart(s: StartupReport): Promise<Chart> {
 
 /** Every start-up chart. */
 export async function startupCharts(s: StartupReport): Promise<Chart[]> {
-  return [await isolationChart(s), await startupStepsChart(s), await tiersChart(s), await densityChart(s), await artifactsChart(s)];
+  return [await isolationChart(s), await startupStepsChart(s), await tiersChart(s), await densityChart(s), await artifactsChart(s), ...(await extismCharts(s.extism))];
 }

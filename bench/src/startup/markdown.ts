@@ -1,6 +1,7 @@
 import { formatBytes, formatMs, formatRatio, markdownTable } from '../format.js';
 import { formatMachine } from '../machine.js';
 import type { StartupReport } from './types.js';
+import { renderExtismMarkdown } from './extism-markdown.js';
 
 const ms = (v: number) => formatMs(v, 'fine');
 
@@ -27,6 +28,7 @@ export function renderStartupMarkdown(r: StartupReport): string {
   // The plain form of each filter stands for all three (the shared and WASI forms differ by < 1 KiB).
   const shown = r.artifacts.filter((a) => !/\.(shared|wasi)\.wasm$/.test(a.name));
   parts.push('', 'Artifacts a user ships (all forms in startup.json):', '', markdownTable(['artifact', 'size', 'gzip'], shown.map((a) => [a.name, formatBytes(a.bytes), a.gzipBytes ? formatBytes(a.gzipBytes) : '—'])));
+  if (r.extism) parts.push('', renderExtismMarkdown(r.extism));
   parts.push('', ...r.notes.map((n) => `- ${n}`));
   return parts.join('\n') + '\n';
 }

@@ -23,6 +23,7 @@ import { BUILTIN_FILTER_DIR } from 'tessera/internal/filter/artifacts';
 import { machineInfo } from '../machine.js';
 import { median, quantile } from '../stats.js';
 import type { IsolationCost, ModuleStartup, StartupReport } from './types.js';
+import { measureExtism } from './extism.js';
 
 const run = promisify(execFile);
 const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
@@ -39,6 +40,10 @@ export interface StartupOptions {
   instances?: number;
   /** Also measure wasm-vips' 5 MB module (~10 s: its optimizing compile takes ~2 s a process). @defaultValue true */
   largeModule?: boolean;
+  /** Also measure tessera's filters as an Extism plugin (`startup/extism.ts`, ~15 s). @defaultValue true */
+  extism?: boolean;
+  /** Timed calls per Extism path and step (each ~5–10 ms). @defaultValue 300 */
+  extismCalls?: number;
   onStep?: (label: string) => void;
 }
 
@@ -255,6 +260,18 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
   step('memory per instance');
   const count = options.instances ?? 1000;
   const perInstance = await memoryPerInstance(isolationFilter, count);
+  let extism: StartupReport['extism'];
+  const extismNotes: string[] = [];
+  if (options.extism !== false) {
+    try {
+      extism = await measureExtism({ calls: options.extismCalls, tiles: options.tiles, processes: Math.min(options.processes ?? 40, 5), onStep: step });
+      extismNotes.push(
+        'Extism: tessera\'s grayscale and gaussian-blur sources compiled as one Extism plugin (AssemblyScript PDK) and run by the Extism JS SDK. A call\'s input and output stay in JavaScript; the plugin reads the input with the host function input_load_u64 and writes its output with store_u64, 8 bytes and one WebAssembly → JavaScript call (i64 arguments and results: BigInts) each. The steps are the plugin\'s probe exports, each a plugin.call of its own (fixed cost, input, filter, output). tessera\'s copy path moves the same tile with two memcpys.',
+      );
+    } catch (err) {
+      extismNotes.push(`Extism rows not measured: ${(err as Error).message}`);
+    }
+  }
   return {
     tool: 'tessera',
     date: new Date().toISOString(),
@@ -265,11 +282,13 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
     isolationFilter,
     memory: { instances: count, ...perInstance, instancesPerGiB: Math.floor(2 ** 30 / perInstance.bytesPerInstance), freshNodeRssMb: await freshNodeRssMb() },
     artifacts: artifacts(),
+    ...(extism ? { extism } : {}),
     notes: [
       'Compile times come from fresh processes (median of 3). "Cold" is V8\'s default, which compiles big modules lazily (functions on first call); the Liftoff and TurboFan columns compile every function up front with one tier (--liftoff-only / --no-liftoff with --no-wasm-lazy-compilation, per-process flags).',
       "The cache is tessera's in-process one: BLAKE2b of the bytes and a Map lookup (\"from cache\"), then the compiled Module is posted to each worker thread (\"to a worker\"), which shares V8's compiled code instead of recompiling — that hand-off is a worker's whole start. Node 20 has no on-disk compiled-module cache: v8.serialize of a WebAssembly.Module does not round-trip (nodejs/node#18265, #36671), so every new process compiles again.",
       'Isolation levels time one 256×256 tile copied in, filtered and copied out; "process" is spawn + one frame through a WASI filter process + exit.',
       'Memory per instance: RSS growth of a fresh process while N instances are alive, each with its own one-page memory, after touching that whole 64 KiB page (\"engine\" is the growth before touching it). A filter at work touches more: a 256×256 tile in and out is ~512 KiB. Each memory also reserves ~10 GiB of address space for its guard regions, so one process holds about 13,000 before allocation fails, whatever the RAM.',
+      ...extismNotes,
     ],
   };
 }
