@@ -215,7 +215,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   if ((strategy === 'pipe' || strategy === 'disk') && !filter.command) {
     throw new TesseraError(
       ErrorCode.Usage,
-      `filter ${filter.name} has no WASI command form (${filter.builtin ? `${filter.name}.wasi.wasm` : 'FILE.wasi.wasm next to FILE.wasm'}) for the ${strategy} strategy; build it with scripts/build-filters.mjs`,
+      `filter ${filter.name} has no WASI command form (${filter.builtin ? `${filter.name}.wasi.wasm` : 'FILE.wasi.wasm next to FILE.wasm'}) for the ${strategy} strategy; build it with scripts/build-filters.mjs (AssemblyScript) or scripts/build-native-filter.mjs (C, Rust), or use --strategy copy or shared`,
     );
   }
   if (strategy === 'pipe' || strategy === 'disk') checkCommandMemory(filter.command!, filterMemoryMb);
