@@ -31,7 +31,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -53,9 +53,21 @@ const INSTALL = {
 
 class BuildError extends Error {}
 
+/**
+ * The compilers' environment: PATH without npm's `node_modules/.bin` directories. clang runs
+ * binaryen's `wasm-opt` after linking whenever it finds one on PATH, and npm puts
+ * AssemblyScript's there (`npm test`, `npx`): it strips the name section tessera reads the
+ * stack pointer's name from and rewrites the code, so the same command built different bytes
+ * under npm than in a shell.
+ */
+function compilerEnv(env = process.env) {
+  const path = (env.PATH ?? '').split(delimiter).filter((dir) => !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(dir));
+  return { ...env, PATH: path.join(delimiter) };
+}
+
 /** Runs a compiler; a missing program or a failed build becomes one message with what to do. */
 function run(program, args, language) {
-  const r = spawnSync(program, args, { encoding: 'utf8' });
+  const r = spawnSync(program, args, { encoding: 'utf8', env: compilerEnv() });
   if (r.error?.code === 'ENOENT') {
     throw new BuildError(`${program} is not installed. Possible solutions:\n- ${INSTALL[language]}`);
   }

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 import { requireTool } from './tools.js';
 
@@ -14,6 +14,14 @@ export const TOOLCHAIN_INSTALL = 'apt-get install clang lld rustc libstd-rust-de
 
 /** Always Debian's rustc: a rustup one earlier on PATH has no wasm32 target here. */
 export const RUSTC = '/usr/bin/rustc';
+
+/**
+ * The environment to run clang in: PATH without npm's node_modules/.bin, as the build helper
+ * does — clang runs binaryen's wasm-opt when one is on PATH, and under `npm test` AssemblyScript's is.
+ */
+export function compilerEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: (process.env.PATH ?? '').split(delimiter).filter((d) => !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(d)).join(delimiter) };
+}
 
 function runs(program: string, args: string[]): boolean {
   return spawnSync(program, args, { stdio: 'ignore' }).status === 0;

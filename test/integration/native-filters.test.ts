@@ -27,7 +27,7 @@ import { firstDifference, randomImage, rng } from '../helpers/images.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { withSession } from '../helpers/session.js';
 import { tempDir } from '../helpers/temp.js';
-import { buildNativeFilter, buildNativeFilterOutcome, requireClang, requireRust } from '../helpers/toolchains.js';
+import { buildNativeFilter, buildNativeFilterOutcome, compilerEnv, requireClang, requireRust } from '../helpers/toolchains.js';
 import { abiFilterWat, COPY_ROWS_WAT, writeWasm } from '../helpers/wat.js';
 import { measureKernels, nativeKernelSpecs } from 'tessera-bench/kernels';
 
@@ -243,7 +243,7 @@ describe('C filters (clang, wasm-ld)', { skip: requireClang() }, () => {
       '--target=wasm32', '-O3', '-nostdlib', '-matomics', '-mbulk-memory', `-I${join(REPO_ROOT, 'examples/c')}`,
       '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--stack-first', '-Wl,-z,stack-size=32768', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296',
       '-o', file, source,
-    ]);
+    ], { env: compilerEnv() });
     assert.throws(() => loadFilter(file), refused(file, /imports a shared memory and keeps a shadow stack in it: its code moves global 0 \(__stack_pointer\)[^]*overwrite each other's locals/));
     const input = join(dir, 'in');
     mkdirSync(input, { recursive: true });
@@ -270,7 +270,7 @@ void filter(const uint8_t *s, int32_t ss, uint8_t *d, int32_t ds, int32_t w, int
     execFileSync('clang', [
       '--target=wasm32', '-O3', '-nostdlib', '-matomics', '-mbulk-memory', `-I${join(REPO_ROOT, 'examples/c')}`,
       '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296', '-o', file, source,
-    ]);
+    ], { env: compilerEnv() });
     assert.throws(() => loadFilter(file), refused(file, /has a start function \(function 0, __wasm_init_memory\)[^]*link without --shared-memory/));
   });
 
