@@ -105,15 +105,34 @@ if (values.src) {
 const started = Date.now();
 let count = 0;
 for (const [src, manifest] of jobs) count += (await buildFilter(src, manifest, outDir)).length;
+/**
+ * Host kernels that also work in place in a memory the host already has: built a second time
+ * importing a shared memory (`NAME.shared.wasm`), instantiated against a `shared` image's memory.
+ * They must have no data segments (instantiation would write them into the image's memory).
+ */
+const IN_PLACE_KERNELS = new Set(['premultiply']);
+/** Host kernels the browser page (tessera serve) runs too: copied under dist/web, which the server mounts at /js/. */
+const PAGE_KERNELS = new Set(['premultiply']);
+
 if (!values.src) {
   // Host kernels (assembly/host/*.ts): SIMD helpers the host itself calls, each with its own memory.
   const kernelsOut = join(root, 'dist/assembly/host');
+  const pageOut = join(root, 'dist/web/host');
   await mkdir(kernelsOut, { recursive: true });
+  await mkdir(pageOut, { recursive: true });
   const kernelsDir = join(root, 'assembly/host');
   for (const f of (await readdir(kernelsDir)).sort()) {
     if (!f.endsWith('.ts') || f.startsWith('.')) continue;
-    await writeFile(join(kernelsOut, f.replace(/\.ts$/, '.wasm')), await compile(join(kernelsDir, f), [...COMMON, '--initialMemory', '1']));
-    count++;
+    const name = f.replace(/\.ts$/, '');
+    const forms = { '': [...COMMON, '--initialMemory', '1'] };
+    if (IN_PLACE_KERNELS.has(name)) forms['.shared'] = VARIANTS['.shared'];
+    for (const [suffix, args] of Object.entries(forms)) {
+      const wasm = await compile(join(kernelsDir, f), args);
+      if (suffix && inspectWasmBinary(wasm).dataSegments.length) throw new Error(`${f}: an in-place kernel must have no data segments`);
+      await writeFile(join(kernelsOut, `${name}${suffix}.wasm`), wasm);
+      if (PAGE_KERNELS.has(name)) await writeFile(join(pageOut, `${name}${suffix}.wasm`), wasm);
+      count++;
+    }
   }
 }
 console.log(`built ${count} filter modules from ${jobs.length} sources into ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

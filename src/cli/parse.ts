@@ -16,6 +16,15 @@ export function positiveInt(flag: string): (value: string) => number {
   };
 }
 
+/** Commander parser for an integer option ≥ 0, naming the option in its error. */
+export function nonNegativeInt(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag} expects an integer ≥ 0, got "${value}"`);
+    return n;
+  };
+}
+
 /** Commander parser for a number of megapixels (≥ 0, fractions allowed), returned in pixels. */
 export function megapixels(flag: string): (value: string) => number {
   return (value: string) => {

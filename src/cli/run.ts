@@ -13,7 +13,10 @@ import {
 } from '../pipeline/defaults.js';
 import type { RunSummary } from '../pipeline/session.js';
 import { STRATEGIES, type Isolation, type StrategyName } from '../strategies/types.js';
-import { collect, megapixels, positiveInt } from './parse.js';
+import { collect, megapixels, nonNegativeInt, positiveInt } from './parse.js';
+import { IMAGE_FORMATS, type ImageFormat } from '../io/formats.js';
+import type { OutputOptions } from '../io/output-spec.js';
+import { ErrorCode, TesseraError } from '../errors.js';
 
 /** The one-line summary printed after a run. */
 export function formatSummary(s: RunSummary): string {
@@ -40,6 +43,13 @@ interface RunFlags {
   memory: number;
   inFlight?: number;
   splitAbove?: number;
+  format?: ImageFormat | 'same';
+  quality?: number;
+  pngLevel?: number;
+  strip?: boolean;
+  keepOrientation?: boolean;
+  name?: string;
+  suffix?: string;
   followSymlinks?: boolean;
   tileTimeout: number;
   json?: boolean;
@@ -77,6 +87,13 @@ export function runCommand(): Command {
     .option('--shared-dir <dir>', 'queue: storage every machine mounts (e.g. NFS), holding the inputs and the output directory: images travel as paths, not through Redis (needed above 256 MiB a file); start the workers with --shared-dir at their mount of it')
     .option('--split-above <mpx>', 'queue: images over this many megapixels are decoded and encoded here, streamed, and their bands filtered as jobs on every worker at once — worth it for few big images and a costly filter (PNG decoding and encoding stay here, one stream each); without it only a file too big for Redis (256 MiB) is split, every other image is one job decoded on a worker', megapixels('--split-above'))
     .option('--secret <text>', 'queue: secret shared with the workers; jobs and results are authenticated with it (prefer the TESSERA_SECRET variable: a flag is visible to other users in ps)')
+    .addOption(new Option('--format <name>', 'output format: same (each image in its input\'s format) or one for all').choices(['same', ...IMAGE_FORMATS]).default('same'))
+    .option('--quality <n>', 'JPEG, WebP, AVIF and TIFF quality, 1–100 (sharp\'s defaults: 80; AVIF 50)', positiveInt('--quality'))
+    .option('--png-level <n>', 'PNG zlib compression level, 0 (fastest) to 9 (smallest)', nonNegativeInt('--png-level'), 6)
+    .option('--strip', 'write no metadata: no EXIF, no ICC profile (pixels are sRGB either way); by default both are kept, the orientation tag reset when it was applied')
+    .option('--keep-orientation', 'keep pixels as stored, with their EXIF orientation tag, instead of turning the image upright as it is shown')
+    .option('--name <pattern>', 'output file name: {name} the input\'s name without extension, {ext} the output\'s extension, {filter} the filter; e.g. "{name}-{filter}.{ext}" (outputs may then go into the input directory)')
+    .option('--suffix <text>', 'shorthand for --name "{name}TEXT.{ext}", e.g. --suffix -blur')
     .option('--follow-symlinks', 'read inputs that are symbolic links (by default a link fails with a line saying so; an output is never written onto an input, link or not)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--no-progress', 'no progress bar')
@@ -101,9 +118,16 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         import('../pipeline/session.js'),
         import('./progress.js'),
       ]);
+      const { checkOutputOptions, renamesOutputs, suffixPattern } = await import('../io/output-spec.js');
       const params = parseParamPairs(flags.param);
+      if (flags.name !== undefined && flags.suffix !== undefined) throw new TesseraError(ErrorCode.Usage, '--name and --suffix both name the outputs: give one');
+      const outputOptions: OutputOptions = {
+        format: flags.format, quality: flags.quality, pngLevel: flags.pngLevel, strip: flags.strip === true,
+        name: flags.suffix !== undefined ? suffixPattern(flags.suffix) : flags.name,
+      };
+      checkOutputOptions(outputOptions);
       const { files, root, rootIsDirectory } = listInputs(flags.input);
-      const outDir = prepareOutputDir(flags.output, root, rootIsDirectory);
+      const outDir = prepareOutputDir(flags.output, root, rootIsDirectory, renamesOutputs(outputOptions));
       const session = new Session({
         filter: flags.filter,
         params,
@@ -122,6 +146,8 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         secret: flags.secret,
         sharedDir: flags.sharedDir,
         splitAbovePixels: flags.splitAbove,
+        outputOptions,
+        keepOrientation: flags.keepOrientation === true,
       });
       const progress = createProgress(files.length, flags.progress && !flags.json);
       let summary: RunSummary;
@@ -129,6 +155,7 @@ Exit codes: 0 all images written, 1 some images failed (each named on stderr), 2
         summary = await session.run(files, outDir, {
           onImage: ({ result }) => {
             if (result.error) progress.log(`error: ${result.error}`);
+            for (const w of result.warnings ?? []) progress.log(`warning: ${w}`);
             progress.tick(basename(result.input));
           },
           onBand: ({ input, done, total }) => progress.note(`${basename(input)}: band ${done}/${total}`),

@@ -24,11 +24,30 @@ export interface FilterParamSpec {
   scale: number;
 }
 
+/**
+ * How the filter wants its pixels' alpha: `straight` (RGBA as decoded, the default) or
+ * `premultiplied` — the host multiplies each colour by its alpha before the filter runs and
+ * divides it out of the filter's output, so the colour of transparent pixels never bleeds
+ * into visible ones (what a blur or any weighted sum of neighbours needs; libvips does the
+ * same around its convolutions). Rounding: `src/pipeline/alpha.ts`.
+ */
+export type AlphaMode = 'straight' | 'premultiplied';
+
+/** Every alpha mode a manifest may name, the default first. */
+export const ALPHA_MODES: readonly AlphaMode[] = ['straight', 'premultiplied'];
+
 /** What a filter says about itself. */
 export interface FilterManifest {
   name: string;
   description: string;
   params: FilterParamSpec[];
+  /** Absent means `straight` (a manifest without the field, or a module without a manifest). @defaultValue 'straight' */
+  alpha?: AlphaMode;
+}
+
+/** The alpha mode a manifest declares, `straight` when it declares none. */
+export function alphaMode(manifest: Pick<FilterManifest, 'alpha'>): AlphaMode {
+  return manifest.alpha ?? 'straight';
 }
 
 function fail(source: string, message: string): never {
@@ -88,13 +107,21 @@ export function parseManifest(json: string, source: string): FilterManifest {
     if (names.has(s.name)) fail(source, `duplicate param "${s.name}"`);
     names.add(s.name);
   }
-  return { name: obj.name as string, description: typeof obj.description === 'string' ? obj.description : '', params: specs };
+  const manifest: FilterManifest = { name: obj.name as string, description: typeof obj.description === 'string' ? obj.description : '', params: specs };
+  if (obj.alpha !== undefined) {
+    if (!ALPHA_MODES.includes(obj.alpha as AlphaMode)) {
+      fail(source, `alpha must be ${ALPHA_MODES.map((m) => `"${m}"`).join(' or ')} (the default is "straight"), got ${JSON.stringify(obj.alpha)}`);
+    }
+    manifest.alpha = obj.alpha as AlphaMode;
+  }
+  return manifest;
 }
 
-/** How two manifests differ in what the host relies on: the name and each param's type, range, default and scale. */
+/** How two manifests differ in what the host relies on: the name, the alpha mode and each param's type, range, default and scale. */
 export function manifestDifferences(a: FilterManifest, b: FilterManifest): string[] {
   const out: string[] = [];
   if (a.name !== b.name) out.push(`name "${a.name}" vs "${b.name}"`);
+  if (alphaMode(a) !== alphaMode(b)) out.push(`alpha "${alphaMode(a)}" vs "${alphaMode(b)}"`);
   const n = Math.max(a.params.length, b.params.length);
   for (let i = 0; i < n; i++) {
     const p = a.params[i];

@@ -3,7 +3,8 @@ import { sharp } from './sharp.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../pipeline/defaults.js';
 import type { ImageFormat } from './formats.js';
-import { sniffImage } from './sniff.js';
+import { sniffImage, type ImageHeader as SniffedHeader } from './sniff.js';
+import { formatOfLibvips } from './formats.js';
 
 /** Bytes read for the header sniff: enough for PNG chunks before IDAT and JPEG markers before SOF in ordinary files. */
 const HEAD_BYTES = 64 * 1024;
@@ -21,12 +22,36 @@ async function readHead(file: string, bytes: number): Promise<Uint8Array> {
 
 /** What an image file declares before any pixel is decoded. */
 export interface ImageHeader {
+  /** The size the decoded pixels have: as the image is shown, after its EXIF orientation, unless that is kept. */
   width: number;
   height: number;
   format: ImageFormat;
   /** The input has an alpha channel (RGBA or gray+alpha). */
   hasAlpha: boolean;
+  /** Bits per sample in the file; a 16-bit image is decoded to 8 (with a warning). */
+  bitDepth: 8 | 16;
+  /** EXIF orientation, 1 (none) to 8. */
+  orientation: number;
+  /** The decoder applies the orientation (rotates or flips the pixels upright); false with `keepOrientation`. */
+  autoOrient: boolean;
+  /** The embedded ICC profile of an RGB or gray input (pixels are filtered in sRGB and converted back into it on output). */
+  icc?: Buffer;
+  /** The input carries EXIF data. */
+  exif: boolean;
+  /** A CMYK input: converted to sRGB at decode (through its profile, else libvips' default CMYK one) and written as sRGB. */
+  cmyk: boolean;
 }
+
+/** How an image is read. */
+export interface ReadOptions {
+  /** Keep the pixels as stored, ignoring the EXIF orientation (which is then kept in the output). @defaultValue false */
+  keepOrientation?: boolean;
+}
+
+/** Orientations 5–8 turn the image a quarter: width and height swap. */
+const SWAPS_SIDES = (orientation: number) => orientation >= 5 && orientation <= 8;
+
+const FORMAT_NAMES: Readonly<Record<ImageFormat, string>> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', avif: 'AVIF', gif: 'GIF', tiff: 'TIFF' };
 
 /** A decoded image: RGBA8, rows packed, plus what the encoder needs to write it back alike. */
 export interface DecodedImage extends ImageHeader {
@@ -39,7 +64,7 @@ export interface DecodedImage extends ImageHeader {
  * or the file cannot be read (a queue coordinator asks this of every input, to know the
  * big ones, and leaves every verdict on the rest to the worker that decodes it).
  */
-export async function sniffImageFile(file: string): Promise<ImageHeader | undefined> {
+export async function sniffImageFile(file: string): Promise<SniffedHeader | undefined> {
   try {
     const { size } = await stat(file);
     return size > 0 ? sniffImage(await readHead(file, Math.min(size, HEAD_BYTES))) : undefined;
@@ -66,7 +91,7 @@ function failer(file: string) {
  * @param bytes the file's contents, when they are in memory already (`file` then only names it)
  * @throws TesseraError Image naming the file and the reason
  */
-export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXELS, bytes?: Uint8Array): Promise<ImageHeader> {
+export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXELS, bytes?: Uint8Array, options: ReadOptions = {}): Promise<ImageHeader> {
   const fail = failer(file);
   let head: Uint8Array;
   if (bytes) {
@@ -86,17 +111,40 @@ export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXE
   }
   // Dimensions are checked before a single pixel is decoded: from the bytes when they
   // are clear, else from libvips' header read.
-  let header = sniffImage(head);
-  if (!header) {
+  const sniffed = sniffImage(head);
+  let header: ImageHeader;
+  if (sniffed) {
+    header = { ...sniffed, orientation: 1, autoOrient: false, exif: false, cmyk: false };
+  } else {
     let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
     try {
       meta = await sharp(bytes ?? file, { limitInputPixels: false }).metadata();
     } catch (err) {
       return fail(`not a readable image (${describeSharpError(err)})`, err);
     }
-    const format = meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : undefined;
-    if (!format) fail(`unsupported format ${meta.format ?? 'unknown'} (tessera reads PNG, JPEG and WebP)`);
-    header = { format: format!, width: meta.width ?? 0, height: meta.height ?? 0, hasAlpha: meta.hasAlpha === true };
+    const format = formatOfLibvips(meta.format, meta.compression);
+    if (!format) fail(`unsupported format ${meta.format === 'heif' ? `HEIF (${meta.compression ?? 'unknown'} compression; this libvips decodes AV1 only, i.e. AVIF)` : meta.format ?? 'unknown'} (tessera reads PNG, JPEG, WebP, AVIF, GIF and TIFF)`);
+    const pages = meta.pages ?? 1;
+    if (pages > 1) {
+      const kind = format === 'tiff' ? 'multi-page' : 'animated';
+      fail(`is a${kind === 'animated' ? 'n' : ''} ${kind} ${FORMAT_NAMES[format!]} of ${pages} ${kind === 'animated' ? 'frames' : 'pages'}; tessera filters single images and would keep only the first, so it is refused rather than cut short — split it into one file per ${kind === 'animated' ? 'frame' : 'page'} first`);
+    }
+    const orientation = meta.orientation ?? 1;
+    const autoOrient = orientation > 1 && options.keepOrientation !== true;
+    const turned = autoOrient && SWAPS_SIDES(orientation);
+    const cmyk = meta.space === 'cmyk';
+    header = {
+      format: format!,
+      width: (turned ? meta.height : meta.width) ?? 0,
+      height: (turned ? meta.width : meta.height) ?? 0,
+      hasAlpha: meta.hasAlpha === true,
+      bitDepth: meta.depth === 'ushort' ? 16 : 8,
+      orientation,
+      autoOrient,
+      icc: meta.icc && !cmyk ? meta.icc : undefined,
+      exif: meta.exif !== undefined,
+      cmyk,
+    };
   }
   const pixels = header.width * header.height;
   if (pixels > maxPixels) {
@@ -105,9 +153,20 @@ export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXE
   return header;
 }
 
-/** The libvips pipeline every decode runs: sRGB, 8-bit, with an alpha channel. */
-function rgbaPipeline(source: string | Uint8Array, maxPixels: number) {
-  return sharp(source, { limitInputPixels: maxPixels, failOn: 'error' }).toColourspace('srgb').ensureAlpha();
+/** The libvips pipeline every decode runs: upright (unless the orientation is kept), sRGB, 8-bit, with an alpha channel. */
+function rgbaPipeline(source: string | Uint8Array, maxPixels: number, header: Pick<ImageHeader, 'autoOrient'>) {
+  return sharp(source, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: header.autoOrient }).toColourspace('srgb').ensureAlpha();
+}
+
+/**
+ * What a reader of the output should be told about how it differs from the input, beyond the
+ * filter: a 16-bit input comes out 8-bit. (Orientation applied, profiles converted and
+ * metadata kept are what the owner expects, and need no warning.)
+ */
+export function decodeWarnings(file: string, header: ImageHeader): string[] {
+  return header.bitDepth === 16
+    ? [`${file}: 16-bit ${FORMAT_NAMES[header.format]} decoded to 8 bits per channel: tessera's filters take RGBA8, so the output is 8-bit`]
+    : [];
 }
 
 /**
@@ -126,13 +185,13 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS):
  */
 export async function decodePixels(file: string, header: ImageHeader, maxPixels = DEFAULT_MAX_PIXELS, bytes?: Uint8Array): Promise<DecodedImage> {
   const fail = failer(file);
-  const { format, hasAlpha } = header;
   try {
-    const { data, info } = await rgbaPipeline(bytes ?? file, maxPixels)
+    const { data, info } = await rgbaPipeline(bytes ?? file, maxPixels, header)
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) fail(`decoded to ${info.channels} channels, expected 4`);
-    return { width: info.width, height: info.height, data, format, hasAlpha };
+    if (info.width !== header.width || info.height !== header.height) fail(`decoded to ${info.width}×${info.height}, but its header declares ${header.width}×${header.height}`);
+    return { ...header, width: info.width, height: info.height, data };
   } catch (err) {
     if (err instanceof TesseraError) throw err;
     return fail(`cannot decode: ${describeSharpError(err)}`, err);
@@ -145,10 +204,10 @@ export async function decodePixels(file: string, header: ImageHeader, maxPixels 
  * before the promise settles. Memory stays small whatever the image's size.
  * @throws TesseraError Image naming the file and the reason
  */
-export async function decodeToVipsFile(file: string, maxPixels: number, target: string): Promise<void> {
+export async function decodeToVipsFile(file: string, header: Pick<ImageHeader, 'autoOrient'>, maxPixels: number, target: string): Promise<void> {
   try {
     // libvips picks its .v writer from the suffix (sharp's toFormat does not name it).
-    await rgbaPipeline(file, maxPixels).toFile(target);
+    await rgbaPipeline(file, maxPixels, header).toFile(target);
   } catch (err) {
     return failer(file)(`cannot decode: ${describeSharpError(err)}`, err);
   }

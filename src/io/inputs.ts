@@ -59,12 +59,14 @@ function realpathOrResolve(path: string): string {
  * be written to a folder beside it (`--input photo.png --output out`).
  * @param inputRoot the input directory, or the directory of a single input file
  * @param rootIsDirectory false when the input was a single file
+ * @param renamed outputs are named unlike their inputs (a `--name` pattern): the input directory is allowed
  * @throws TesseraError Output
  */
-export function prepareOutputDir(output: string, inputRoot: string, rootIsDirectory = true): string {
+export function prepareOutputDir(output: string, inputRoot: string, rootIsDirectory = true, renamed = false): string {
   const out = realpathOrResolve(output);
   const root = realpathOrResolve(inputRoot);
-  if (rootIsDirectory ? isInside(out, root) : out === root) {
+  // Outputs named unlike their inputs (`--name`, `--suffix`) may sit beside them; writing onto an input is refused per image.
+  if (!renamed && (rootIsDirectory ? isInside(out, root) : out === root)) {
     throw new TesseraError(
       ErrorCode.Output,
       `output directory ${out} is ${out === root ? 'the input directory' : 'inside the input directory ' + root}; outputs keep their input's name and would overwrite or mix with the inputs — choose another --output`,

@@ -3,11 +3,14 @@
  * reading band k+1 (the padding copy), filtering band k on the threads and writing
  * band k−1 out overlap. Each of the `depth` lanes has buffers of its own, reused from
  * band to band of the image and sized from the memory budget before its first band is
- * read. A whole image is the one-band case.
+ * read. A whole image is the one-band case. A filter that works on premultiplied alpha has
+ * each band premultiplied after it is read and unpremultiplied once filtered, here, so every
+ * route through the loop (files, pixels in memory, streamed bands) does the same.
  */
 import type { PreparedImage } from '../strategies/index.js';
 import { bandAt, bandCount, type Band } from '../tiling/band.js';
 import { paddedLayout } from '../tiling/padded-image.js';
+import { premultiplyRegion, unpremultiplyPixels } from './alpha.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { filterRegion, type DirectOutput, type RegionContext } from './region-filter.js';
 import type { StageTimes } from './stages.js';
@@ -36,6 +39,12 @@ export interface BandLoopOptions {
   direct?: DirectOutput;
   /** Called as each band is done, with how many are done of how many. */
   onBand?: (done: number, total: number) => void;
+  /**
+   * Every pixel read is opaque (the decoder found no alpha channel): a premultiplied filter's
+   * premultiply pass, the identity then, is not run. Its output is still unpremultiplied —
+   * a read-only pass where the output is opaque — in case a filter lowers alpha.
+   */
+  opaque?: boolean;
 }
 
 /**
@@ -43,8 +52,9 @@ export interface BandLoopOptions {
  * failure stops new bands, waits for those in flight, and is thrown.
  */
 export async function runBands(ctx: RegionContext, options: BandLoopOptions, read: BandReader, write: BandWriter, stages: StageTimes): Promise<number> {
-  const { width, height, halo, bandRows, depth, budget, bandBytes, label, direct, onBand } = options;
+  const { width, height, halo, bandRows, depth, budget, bandBytes, label, direct, onBand, opaque } = options;
   const count = bandCount(height, bandRows);
+  const premultiplied = ctx.alpha === 'premultiplied';
   let next = 0;
   let tiles = 0;
   let bandsDone = 0;
@@ -61,6 +71,7 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
         const t0 = performance.now();
         await read(band, region);
         stages.splitMs += performance.now() - t0;
+        // A band filtered elsewhere (a queue band job) gets its alpha passes where it is filtered (Session.filterPaddedBand).
         if (ctx.filterBand) {
           const t1 = performance.now();
           const done = await ctx.filterBand(region, label, band.y0);
@@ -68,9 +79,20 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
           tiles += done.tiles;
           await write(band, done.rows);
         } else {
+          if (premultiplied && !opaque) {
+            const t1 = performance.now();
+            premultiplyRegion(region);
+            stages.splitMs += performance.now() - t1;
+          }
           // Not `tiles += await …`: that reads `tiles` before the await, and lanes run at once.
           const n = await filterRegion(ctx, region, label, band.y0, stages, direct);
           tiles += n;
+          if (premultiplied) {
+            const t2 = performance.now();
+            if (direct) unpremultiplyPixels(new Uint8Array(direct.buffer, band.y0 * direct.width * 4, band.rows * direct.width * 4));
+            else unpremultiplyPixels(ctx.host.output(region), region.memory);
+            stages.assembleMs += performance.now() - t2;
+          }
           if (!direct) await write(band, ctx.host.output(region));
         }
         onBand?.(++bandsDone, count);

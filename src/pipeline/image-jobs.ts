@@ -8,7 +8,7 @@
 import { unlink } from 'node:fs/promises';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { decodePixels, decodeToVipsFile, type ImageHeader } from '../io/decode.js';
-import { encodeFromFile, encodeImage, encodeImageToBuffer, outputLayout, prepareForEncode, type ChannelLayout } from '../io/encode.js';
+import { encodeFromFile, encodeImage, encodeImageToBuffer, outputLayout, prepareForEncode, type ChannelLayout, type EncodeTarget } from '../io/encode.js';
 import { combineGray, grayStatus, type GrayStatus } from '../io/gray-pack.js';
 import { describeDiskError, type RunTemp } from '../io/run-temp.js';
 import type { TiffStripWriter } from '../io/tiff-strips.js';
@@ -49,7 +49,7 @@ export interface InMemory {
  * budget throughout: from `file` to `out`, or with `memory` from its input bytes to its output bytes.
  */
 export async function processWhole(
-  ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'whole' }>, out: string, stages: StageTimes, onPixels?: PixelsHook, memory?: InMemory,
+  ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'whole' }>, out: string, target: EncodeTarget, stages: StageTimes, onPixels?: PixelsHook, memory?: InMemory,
 ): Promise<JobOutcome> {
   const { width, height } = header;
   const lease = await ctx.budget.acquire(plan.bytes);
@@ -66,8 +66,8 @@ export async function processWhole(
         onPixels?.(file, rgba, width, height);
         const t1 = performance.now();
         const encodable = prepareForEncode(rgba, header.hasAlpha);
-        if (memory) memory.output = await encodeImageToBuffer(encodable, width, height, header.format, file);
-        else await encodeImage(encodable, width, height, header.format, out);
+        if (memory) memory.output = await encodeImageToBuffer(encodable, width, height, target, file);
+        else await encodeImage(encodable, width, height, target, out);
         layout = encodable.layout;
         stages.encodeMs += performance.now() - t1;
       },
@@ -86,7 +86,7 @@ function streamDiskBytes(header: ImageHeader): number {
 
 /** Streams an image in bands through two temporary files in `temp`, taking each band's bytes of the budget. */
 export async function processStreamed(
-  ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'bands' }>, out: string, stages: StageTimes, temp: RunTemp,
+  ctx: JobContext, file: string, header: ImageHeader, plan: Extract<ImagePlan, { mode: 'bands' }>, out: string, target: EncodeTarget, stages: StageTimes, temp: RunTemp,
   onBand?: (done: number, total: number) => void,
 ): Promise<JobOutcome> {
   const { width, height } = header;
@@ -96,7 +96,7 @@ export async function processStreamed(
   const filteredPath = await temp.path('filtered.tif');
   await temp.ensureSpace(streamDiskBytes(header), file);
   const t0 = performance.now();
-  const decoding = decodeToVipsFile(file, ctx.maxPixels, decodedPath);
+  const decoding = decodeToVipsFile(file, header, ctx.maxPixels, decodedPath);
   decoding.then(() => (stages.decodeMs += performance.now() - t0), () => {});
   let reader: VipsRowReader | undefined;
   let writer: TiffStripWriter | undefined;
@@ -123,7 +123,7 @@ export async function processStreamed(
     writer = undefined;
     const t1 = performance.now();
     const layout = outputLayout(gray, header.hasAlpha);
-    await encodeFromFile(filteredPath, layout, header.format, out);
+    await encodeFromFile(filteredPath, layout, target, out);
     stages.encodeMs += performance.now() - t1;
     return { layout, tiles };
   } catch (err) {

@@ -3,6 +3,8 @@
  * option is validated and defaulted here, with errors that name the option and its
  * range; the session trusts what this returns.
  */
+import { checkOutputOptions, type OutputOptions } from '../io/output-spec.js';
+import type { ReadOptions } from '../io/decode.js';
 import { usableCpus } from './cpu-count.js';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ThreadStart } from '../executors/types.js';
@@ -90,6 +92,10 @@ export interface SessionOptions {
    * through Redis. Each worker is given its own mount point (`tessera worker --shared-dir`).
    */
   sharedDir?: string;
+  /** How outputs are written and named (format, quality, PNG level, metadata, name pattern). @defaultValue the input's format, sharp's settings, metadata kept, the input's name */
+  outputOptions?: OutputOptions;
+  /** Keep pixels as stored and the EXIF orientation tag with them, instead of turning the image upright as it is shown. @defaultValue false */
+  keepOrientation?: boolean;
   /**
    * `backend: 'queue'`: images with more pixels than this are split into band jobs that run
    * on every worker at once, this process decoding and encoding them, streamed, never whole.
@@ -123,6 +129,8 @@ export interface SessionConfig {
   memoryBytes: number;
   streamAbovePixels: number;
   splitAbovePixels?: number;
+  outputOptions: OutputOptions;
+  read: ReadOptions;
   bandRows?: number;
   followSymlinks: boolean;
   bandTargetBytes: number;
@@ -246,7 +254,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   checkInt('tileTimeoutMs', tileTimeoutMs, 1);
   return {
     filter, strategy, isolation, backend, redis: options.redis, secret: backend === 'queue' ? options.secret : undefined, sharedDir: options.sharedDir, filterMemoryMb, offLoop: options.offLoop === true, workers, tileSize, maxPixels, maxMemoryPages,
-    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, splitAbovePixels, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
+    memoryBytes: memoryMb * 2 ** 20, streamAbovePixels, splitAbovePixels, outputOptions: checkOutputOptions({ ...options.outputOptions }), read: { keepOrientation: options.keepOrientation === true }, bandRows: options.bandRows, followSymlinks: options.followSymlinks === true, bandTargetBytes: BAND_TARGET_BYTES,
     bandsInFlight: BANDS_IN_FLIGHT, scratchBytes,
     imagesInFlight, tileTimeoutMs, threadStart, params, paramValues, halo, variant,
   };

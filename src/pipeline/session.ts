@@ -10,12 +10,16 @@
 import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
-import { readImageHeader, type ImageHeader } from '../io/decode.js';
+import { decodeWarnings, readImageHeader, type ImageHeader } from '../io/decode.js';
+import type { ImageFormat } from '../io/formats.js';
+import { encodeTarget, outputName, type OutputOptions } from '../io/output-spec.js';
 import { checkInputLink, guardOutput } from '../io/inputs.js';
 import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
 import { RunTemp } from '../io/run-temp.js';
 import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { filterLabel, type FilterModule } from '../filter/filter-module.js';
+import { alphaMode } from '../filter/manifest.js';
+import { premultiplyRegion, unpremultiplyPixels } from './alpha.js';
 import { runBands } from './band-loop.js';
 import { rowsFromMemory } from './band-sources.js';
 import { processStreamed, processWhole, type InMemory, type JobContext, type JobOutcome } from './image-jobs.js';
@@ -27,6 +31,17 @@ import { MemoryBudget } from './memory-budget.js';
 import { resolveSessionConfig, type SessionConfig, type SessionOptions } from './session-config.js';
 import { emptyStages, type StageTimes } from './stages.js';
 import type { RemoteSession } from '../queue/remote-session.js';
+
+/** The output settings a worker applies (the name pattern is the coordinator's). */
+function jobOutput({ format, quality, pngLevel, strip }: OutputOptions): OutputOptions {
+  return { format, quality, pngLevel, strip };
+}
+
+/** `{ warnings }` for an image that has some, else nothing (so results stay small). */
+function warningsOf(file: string, header: ImageHeader): { warnings?: string[] } {
+  const warnings = decodeWarnings(file, header);
+  return warnings.length ? { warnings } : {};
+}
 
 /** What became of a big image split into band jobs. */
 export interface SplitOutcome extends JobOutcome {
@@ -63,6 +78,10 @@ export interface ImageResult {
   skipped?: boolean;
   /** Queue: the worker that ran it (for a big image split into band jobs, every worker that ran a band, comma-separated). */
   worker?: string;
+  /** The format written. */
+  format?: ImageFormat;
+  /** How the output differs from the input beyond the filter, each naming the file (a 16-bit input written 8-bit); printed on stderr. */
+  warnings?: string[];
   ms: number;
 }
 
@@ -171,7 +190,11 @@ export class Session {
             sharedDir: config.sharedDir,
             followSymlinks: config.followSymlinks,
             imagesInFlight: config.imagesInFlight,
-            job: { params: config.paramValues, tileSize: config.tileSize, maxPixels: config.maxPixels, filterMemoryMb: config.filterMemoryMb, tileTimeoutMs },
+            job: {
+              params: config.paramValues, tileSize: config.tileSize, maxPixels: config.maxPixels, filterMemoryMb: config.filterMemoryMb, tileTimeoutMs,
+              encode: { ...jobOutput(config.outputOptions), keepOrientation: config.read.keepOrientation },
+            },
+            outputName: (file: string) => this.outputName(file),
           }),
       );
       this.remote.catch(() => {}); // reported by run()
@@ -185,6 +208,7 @@ export class Session {
       tileSize: this.tileSize,
       filterLabel: filterLabel(this.filter),
       nextGroup: () => this.nextGroup++,
+      alpha: alphaMode(this.filter.manifest),
       halo: this.halo,
       maxPixels: this.maxPixels,
       budget: this.budget,
@@ -301,7 +325,7 @@ export class Session {
         return band;
       },
     };
-    const outcome = await processStreamed(jobs, file, header, plan, out, stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
+    const outcome = await processStreamed(jobs, file, header, plan, out, encodeTarget(header, this.config.outputOptions, file), stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
     return { ...outcome, bandRows: plan.bandRows, workers: [...workers].sort() };
   }
 
@@ -323,7 +347,11 @@ export class Session {
     let failed = false;
     try {
       region.source.set(padded);
+      // The band loop's alpha passes, here where the band is filtered (the coordinator sent it straight).
+      const premultiplied = this.jobs.alpha === 'premultiplied';
+      if (premultiplied) premultiplyRegion(region);
       const tiles = await filterRegion(this.jobs, region, label, rowOffset, emptyStages());
+      if (premultiplied) unpremultiplyPixels(this.host.output(region), region.memory);
       // A copy: the region's buffers go back to the host.
       return { rows: this.host.output(region).slice(), tiles };
     } catch (err) {
@@ -335,18 +363,24 @@ export class Session {
     }
   }
 
+  /** The file name `input`'s output gets (`--name`, `--suffix`, `--format`). */
+  outputName(input: string): string {
+    return outputName(input, this.config.outputOptions, this.filter.name);
+  }
+
   private async processOne(file: string, outDir: string, stages: StageTimes, options: RunOptions, temp: RunTemp, inputs: ReadonlySet<string>): Promise<ImageResult> {
     const t0 = performance.now();
     try {
       await checkInputLink(file, this.config.followSymlinks);
-      const out = join(outDir, basename(file));
+      const out = join(outDir, this.outputName(file));
       await guardOutput(out, file, inputs);
-      const header = await readImageHeader(file, this.maxPixels);
+      const header = await readImageHeader(file, this.maxPixels, undefined, this.config.read);
+      const target = encodeTarget(header, this.config.outputOptions, file);
       const plan = this.planFor(header.width, header.height, file);
       const { layout, tiles } =
         plan.mode === 'whole'
-          ? await processWhole(this.jobs, file, header, plan, out, stages, options.onPixels)
-          : await processStreamed(this.jobs, file, header, plan, out, stages, temp, (done, total) => options.onBand?.({ input: file, done, total }));
+          ? await processWhole(this.jobs, file, header, plan, out, target, stages, options.onPixels)
+          : await processStreamed(this.jobs, file, header, plan, out, target, stages, temp, (done, total) => options.onBand?.({ input: file, done, total }));
       return {
         input: file,
         output: out,
@@ -354,8 +388,10 @@ export class Session {
         height: header.height,
         layout,
         channels: LAYOUT_CHANNELS[layout],
+        format: target.format,
         tiles,
         bandRows: plan.mode === 'bands' ? plan.bandRows : undefined,
+        ...warningsOf(file, header),
         ms: performance.now() - t0,
       };
     } catch (err) {
@@ -373,13 +409,16 @@ export class Session {
   async runInMemory(input: Uint8Array, name: string): Promise<{ result: ImageResult; output?: Buffer } | undefined> {
     const t0 = performance.now();
     try {
-      const header = await readImageHeader(name, this.maxPixels, input);
+      const header = await readImageHeader(name, this.maxPixels, input, this.config.read);
       const plan = this.planFor(header.width, header.height, name);
       if (plan.mode !== 'whole') return undefined;
       await this.executor.ready?.();
       const memory: InMemory = { input };
-      const { layout, tiles } = await processWhole(this.jobs, name, header, plan, '', emptyStages(), undefined, memory);
-      const result: ImageResult = { input: name, width: header.width, height: header.height, layout, channels: LAYOUT_CHANNELS[layout], tiles, ms: performance.now() - t0 };
+      const target = encodeTarget(header, this.config.outputOptions, input);
+      const { layout, tiles } = await processWhole(this.jobs, name, header, plan, '', target, emptyStages(), undefined, memory);
+      const result: ImageResult = {
+        input: name, width: header.width, height: header.height, layout, channels: LAYOUT_CHANNELS[layout], format: target.format, tiles, ...warningsOf(name, header), ms: performance.now() - t0,
+      };
       return { result, output: memory.output };
     } catch (err) {
       return { result: { input: name, error: errorMessage(err), ms: performance.now() - t0 } };

@@ -43,7 +43,7 @@ export interface QueueCoordinatorOptions {
 export type ImageJobFields = Pick<ImageJobData, 'transport' | 'name' | 'inputBytes' | 'width' | 'height' | 'halo' | 'y0' | 'input' | 'output' | 'ext'>;
 
 /** The fields every job of a session shares. */
-export type SessionJobFields = Pick<ImageJobData, 'params' | 'tileSize' | 'maxPixels' | 'filterMemoryMb' | 'tileTimeoutMs'>;
+export type SessionJobFields = Pick<ImageJobData, 'params' | 'tileSize' | 'maxPixels' | 'filterMemoryMb' | 'tileTimeoutMs' | 'encode'>;
 
 /** What came back for an image: the worker's report and, unless it wrote to the shared directory, the output's bytes. */
 export interface ImageAnswer {

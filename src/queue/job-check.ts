@@ -12,7 +12,8 @@ import { isAbsolute, normalize, sep } from 'node:path';
 import { filterText } from '../filter/filter-text.js';
 import type { RunKeys } from './keys.js';
 import { MAX_VALUE_BYTES } from './keys.js';
-import { refuseReason, type ImageJobData } from './protocol.js';
+import { refuseReason, type ImageJobData, type JobOutput } from './protocol.js';
+import { IMAGE_FORMATS, type ImageFormat } from '../io/formats.js';
 import { MAX_HALO } from '../filter/abi.js';
 import { paddedLayout } from '../tiling/padded-image.js';
 
@@ -41,6 +42,21 @@ const TRANSPORTS = ['bytes', 'raw', 'shared', 'band'] as const;
 
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+
+/** Output settings a worker can apply: a known format, quality 1–100, PNG level 0–9, flags; nothing else. */
+function isJobOutput(e: unknown): e is JobOutput {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const o = e as Record<string, unknown>;
+  const known = ['format', 'quality', 'pngLevel', 'strip', 'keepOrientation'];
+  return (
+    Object.keys(o).every((k) => known.includes(k)) &&
+    (o.format === undefined || o.format === 'same' || IMAGE_FORMATS.includes(o.format as ImageFormat)) &&
+    (o.quality === undefined || isInt(o.quality, 1, 100)) &&
+    (o.pngLevel === undefined || isInt(o.pngLevel, 0, 9)) &&
+    (o.strip === undefined || typeof o.strip === 'boolean') &&
+    (o.keepOrientation === undefined || typeof o.keepOrientation === 'boolean')
+  );
+}
 
 /** A relative path that stays inside the directory it is joined to (no `..`, not absolute, no NUL). */
 export function isContainedPath(p: unknown): p is string {
@@ -86,6 +102,7 @@ export function checkJob(data: unknown, keys: RunKeys, limits: WorkerLimits): Ch
   if (!isInt(d.tileTimeoutMs, 1, 2 ** 31 - 1)) return bad('tileTimeoutMs', d.tileTimeoutMs);
   if (!isInt(d.ttlMs, 1, 2 ** 31 - 1)) return bad('ttlMs', d.ttlMs);
   if (d.mac !== undefined && (typeof d.mac !== 'string' || !/^[0-9a-f]{64}$/.test(d.mac))) return bad('mac', d.mac);
+  if (d.encode !== undefined && !isJobOutput(d.encode)) return bad('encode', d.encode);
   return {
     ...d,
     name: filterText(d.name),

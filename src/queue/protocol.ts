@@ -17,6 +17,7 @@
  * bytes; the coordinator takes the first answer and writes its output once, atomically.
  */
 import { ABI_VERSION } from '../filter/abi.js';
+import type { ImageFormat } from '../io/formats.js';
 
 /** Version of this job layout; a worker refuses jobs of another. */
 export const PROTOCOL_VERSION = 2;
@@ -71,8 +72,19 @@ export interface ImageJobData {
   tileTimeoutMs: number;
   /** TTL to give the output. */
   ttlMs: number;
+  /** How the output is written (format, quality, PNG level, metadata) and whether the orientation is kept; absent: the defaults. */
+  encode?: JobOutput;
   /** HMAC of the job and its input bytes, when the run has a shared secret (see auth.ts). */
   mac?: string;
+}
+
+/** The output settings a job carries: those of `tessera run`'s that apply on the worker (names are the coordinator's). */
+export interface JobOutput {
+  format?: ImageFormat | 'same';
+  quality?: number;
+  pngLevel?: number;
+  strip?: boolean;
+  keepOrientation?: boolean;
 }
 
 /** What a worker reports of a finished image (the output's bytes travel apart). */
@@ -87,6 +99,10 @@ export interface ImageDone {
   ms: number;
   /** The worker that ran it. */
   worker: string;
+  /** The format written. */
+  format?: ImageFormat;
+  /** What the output lost beside the filter (a 16-bit input written 8-bit), naming the image. */
+  warnings?: string[];
 }
 
 /** A `done` message: the image's sequence number and either its metadata or why it failed for good. */

@@ -31,6 +31,8 @@ export interface RemoteSessionOptions {
   followSymlinks: boolean;
   /** Images enqueued at once, at most. */
   imagesInFlight: number;
+  /** The output's file name for an input (`--name`, `--suffix`, `--format`). */
+  outputName: (file: string) => string;
 }
 
 const MB = 2 ** 20;
@@ -88,7 +90,7 @@ export class RemoteSession {
 
   private async one(file: string, outDir: string, inputs: ReadonlySet<string>, journal: RunJournal, split?: SplitRule): Promise<ImageResult> {
     const t0 = performance.now();
-    const out = join(outDir, basename(file));
+    const out = join(outDir, this.options.outputName(file));
     try {
       await checkInputLink(file, this.options.followSymlinks);
       await guardOutput(out, file, inputs);
@@ -111,7 +113,7 @@ export class RemoteSession {
       if (this.sharedRoot) {
         const root = await this.sharedRoot;
         const input = inside(root, await realpath(file), file, 'input');
-        const output = inside(root, join(await realpath(outDir), basename(file)), out, 'output');
+        const output = inside(root, join(await realpath(outDir), basename(out)), out, 'output');
         answer = await this.coordinator.run({ transport: 'shared', name: file, input, output, ext }, this.options.job);
       } else {
         const size = (await stat(file)).size;
@@ -126,7 +128,10 @@ export class RemoteSession {
       }
       await journal.record(basename(file));
       const d = answer.done;
-      return { input: file, output: out, width: d.width, height: d.height, layout: d.layout as ChannelLayout, channels: d.channels, tiles: d.tiles, bandRows: d.bandRows, worker: d.worker, ms: performance.now() - t0 };
+      return {
+        input: file, output: out, width: d.width, height: d.height, layout: d.layout as ChannelLayout, channels: d.channels, format: d.format, tiles: d.tiles, bandRows: d.bandRows, worker: d.worker,
+        ...(d.warnings?.length ? { warnings: d.warnings } : {}), ms: performance.now() - t0,
+      };
     } catch (err) {
       const message = errorMessage(err);
       // The worker names the image as the job did (its path here); anything else gets the name added.

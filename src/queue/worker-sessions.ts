@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FilterModule } from '../filter/filter-module.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { isInside } from '../io/inputs.js';
-import { Session } from '../pipeline/session.js';
+import { Session, type ImageResult } from '../pipeline/session.js';
 import type { ThreadStrategy } from '../strategies/types.js';
 import type { CheckedJob } from './job-check.js';
 import type { ImageDone } from './protocol.js';
@@ -42,7 +42,7 @@ export class WorkerSessions {
   ) {}
 
   private acquire(filter: FilterModule, job: CheckedJob): { session: Session; busy: number } {
-    const key = [job.run, filter.plain.hash, filter.shared?.hash ?? '', JSON.stringify(job.params), job.tileSize, job.maxPixels, job.filterMemoryMb, job.tileTimeoutMs].join('|');
+    const key = [job.run, filter.plain.hash, filter.shared?.hash ?? '', JSON.stringify(job.params), job.tileSize, job.maxPixels, job.filterMemoryMb, job.tileTimeoutMs, JSON.stringify(job.encode ?? {})].join('|');
     let entry = this.sessions.get(key);
     if (!entry) {
       let session: Session;
@@ -56,6 +56,8 @@ export class WorkerSessions {
           maxPixels: job.maxPixels,
           filterMemoryMb: job.filterMemoryMb,
           tileTimeoutMs: job.tileTimeoutMs,
+          outputOptions: { format: job.encode?.format, quality: job.encode?.quality, pngLevel: job.encode?.pngLevel, strip: job.encode?.strip },
+          keepOrientation: job.encode?.keepOrientation,
           // The event loop renews this worker's job locks. A user filter never runs on it; a
           // built-in may, tile by tile with a turn of the loop every 2 ms, when its tiles are
           // small enough (≤ 1024², tens of ms at most) to never hold the loop near the 2 s lock.
@@ -108,7 +110,7 @@ export class WorkerSessions {
         if (done) {
           const r = done.result;
           if (r.error) throw new ImageFailed(asNamed(r.error, filter, job));
-          return { bytes: done.output!, done: { width: r.width!, height: r.height!, layout: r.layout!, channels: r.channels!, tiles: r.tiles ?? 0, ms: performance.now() - t0, worker: this.worker } };
+          return { bytes: done.output!, done: { ...report(r), ms: performance.now() - t0, worker: this.worker } };
         }
       }
       const dir = await mkdtemp(join(this.tmpRoot, `${job.run}-${job.seq}-`));
@@ -129,7 +131,8 @@ export class WorkerSessions {
           const target = await this.sharedOutput(job.output!, job.name);
           await writeFileAtomic(target, bytes);
         }
-        const done: ImageDone = { width: r.width!, height: r.height!, layout: r.layout!, channels: r.channels!, tiles: r.tiles ?? 0, bandRows: r.bandRows, ms: performance.now() - t0, worker: this.worker };
+        const named = { ...r, warnings: r.warnings?.map((w) => w.split(local).join(job.name)) };
+        const done: ImageDone = { ...report(named), bandRows: r.bandRows, ms: performance.now() - t0, worker: this.worker };
         return { bytes: job.transport === 'shared' ? new Uint8Array(0) : bytes, done };
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -176,6 +179,11 @@ export class WorkerSessions {
     await Promise.all([...this.sessions.values()].map((e) => e.session.close()));
     this.sessions.clear();
   }
+}
+
+/** What a done message says of a finished image. */
+function report(r: ImageResult): Omit<ImageDone, 'ms' | 'worker'> {
+  return { width: r.width!, height: r.height!, layout: r.layout!, channels: r.channels!, tiles: r.tiles ?? 0, format: r.format, ...(r.warnings ? { warnings: r.warnings } : {}) };
 }
 
 /** A message as the coordinator would word it: the filter by its label there, not by this worker's copy of its bytes. */

@@ -5,6 +5,7 @@ const radius = (params: readonly number[]): number => clamp(param(params, 0), 1,
 
 /** box-blur: every channel, alpha included, becomes floor((Σ window + floor(d/2)) / d), d = (2r+1)². */
 export const boxBlur: ReferenceFilter = {
+  alpha: 'premultiplied',
   halo: radius,
   filter(mem, src, srcStride, dst, dstStride, width, height, params) {
     const means = boxMeans(mem, src, srcStride, width, height, radius(params));

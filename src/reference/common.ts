@@ -5,11 +5,19 @@
  * file's header), over a Uint8Array that stands in for linear memory: `src` and `dst`
  * are byte offsets into it, strides are in bytes, pixels are RGBA8.
  */
+import type { AlphaMode } from '../filter/manifest.js';
 
 /** A filter's TypeScript reference: the WASM exports' contract, over a byte array. */
 export interface ReferenceFilter {
   /** Same as the WASM halo export. */
   halo(params: readonly number[]): number;
+  /**
+   * The filter manifest's alpha mode (a test checks they agree): with `premultiplied`,
+   * `applyReference` premultiplies the padded source and unpremultiplies the output around
+   * `filter`, as the host does. `filter` itself always works on the bytes it is given.
+   * @defaultValue 'straight'
+   */
+  alpha?: AlphaMode;
   /**
    * Same contract as the WASM `filter` export, over a byte array standing in for linear
    * memory. params are the i32 values p0..p3 (missing = 0).

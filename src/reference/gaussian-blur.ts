@@ -78,6 +78,7 @@ export function gaussianKernel(s100: number): GaussianKernel {
  * (q_0·p_0 + Σ q_k·(p_-k + p_k) + 128) >> 8, on all four channels.
  */
 export const gaussianBlur: ReferenceFilter = {
+  alpha: 'premultiplied',
   halo: (params) => gaussianRadius(sigma100(params)),
   filter(mem, src, srcStride, dst, dstStride, width, height, params) {
     const { weights: q, effective: e } = gaussianKernel(sigma100(params));

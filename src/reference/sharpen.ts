@@ -13,6 +13,7 @@ export function amountQ8(amount100: number): number {
  * where m is the box-blur mean of radius r and a = amountQ8(amount); alpha kept.
  */
 export const sharpen: ReferenceFilter = {
+  alpha: 'premultiplied',
   halo: radius,
   filter(mem, src, srcStride, dst, dstStride, width, height, params) {
     const a = amountQ8(param(params, 0));

@@ -5,6 +5,7 @@ import { luma, type ReferenceFilter } from './common.js';
  * 3×3 Sobel kernels, written to R, G and B; alpha kept. Reads 1 pixel of halo.
  */
 export const sobel: ReferenceFilter = {
+  alpha: 'premultiplied',
   halo: () => 1,
   filter(mem, src, srcStride, dst, dstStride, width, height) {
     const w = width + 2;

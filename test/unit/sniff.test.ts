@@ -23,6 +23,7 @@ test('sniffImage matches sharp metadata for every layout and format tessera read
     ['lossy-alpha.webp', (i) => i.webp()],
     ['lossless.webp', (i) => i.removeAlpha().webp({ lossless: true })],
     ['lossless-alpha.webp', (i) => i.webp({ lossless: true })],
+    ['rgb16.png', (i) => i.removeAlpha().toColourspace('rgb16').png()],
   ];
   const declined: string[] = [];
   for (const [name, make] of variants) {
@@ -33,7 +34,7 @@ test('sniffImage matches sharp metadata for every layout and format tessera read
       declined.push(name); // allowed: the caller asks libvips
       continue;
     }
-    assert.deepEqual(sniffed, { format: meta.format, width: meta.width, height: meta.height, hasAlpha: meta.hasAlpha }, name);
+    assert.deepEqual(sniffed, { format: meta.format, width: meta.width, height: meta.height, hasAlpha: meta.hasAlpha, bitDepth: meta.depth === 'ushort' ? 16 : 8 }, name);
   }
   assert.deepEqual(declined, [], 'every ordinary file is sniffed');
   assert.equal(sniffImage(new Uint8Array([1, 2, 3])), undefined);

@@ -3,12 +3,15 @@
  * pixels by the halo (src/tiling's writePadded, so the borders are replicated exactly as
  * `tessera run` replicates them), run every tile on the pool, read the output.
  * `shared` pads straight into the image's shared memory, laid out as SharedHost lays it,
- * and memories are kept and scrubbed for the next image as tessera's MemoryPool does.
+ * and memories are kept and scrubbed for the next image as tessera's MemoryPool does. A
+ * filter on premultiplied alpha has the padded source premultiplied and the output
+ * unpremultiplied around its tiles, as tessera's band loop does (alpha.ts).
  */
 import { PAGE } from '../../src/filter/abi.js';
 import { MemoryPool } from '../../src/strategies/memory-pool.js';
 import { paddedLayout, writePadded } from '../../src/tiling/padded-image.js';
 import type { ApiFilter, ApiPlan } from '../../src/serve/api-types.js';
+import { alphaPasses, declaredAlpha } from './alpha.js';
 import { sharedLayout } from './shared-layout.js';
 import type { PoolStats, TilePool } from './tile-pool.js';
 import { tileGrid, type TileGrid } from './tiles.js';
@@ -56,6 +59,7 @@ export async function runFilter(
 ): Promise<FilterRun> {
   const form = strategy === 'shared' ? filter.shared! : filter.plain!;
   const module = await compileFilter(form.url);
+  const alpha = declaredAlpha(module, filter.label) === 'premultiplied' ? await alphaPasses() : undefined;
   const grid = tileGrid(width, height, tileSize);
   const base = { module, params: plan.params, grid, tileTimeoutMs: plan.tileTimeoutMs };
   const t0 = performance.now();
@@ -63,7 +67,9 @@ export async function runFilter(
     const padded = paddedLayout(width, height, plan.halo);
     const source = new Uint8Array(padded.byteLength);
     writePadded(rgba, padded, source, 0);
+    alpha?.premultiplyPadded(source, padded);
     const { output, stats } = await pool.runCopy({ ...base, memory: form.memory, maxMemoryPages: plan.maxMemoryPages, halo: plan.halo, padded, source });
+    alpha?.unpremultiplyPacked(output);
     return { output, strategy, grid, workers: pool.size, wallMs: performance.now() - t0, stats };
   }
   const layout = sharedLayout(width, height, plan.halo, form, plan.scratchBytes, pool.size, plan.maxMemoryPages);
@@ -72,9 +78,12 @@ export async function runFilter(
   const memory = pooled?.memory ?? new WebAssembly.Memory({ initial: layout.hostPages, maximum: layout.maximumPages, shared: true });
   const hostPages = pooled?.hostPages ?? layout.hostPages;
   writePadded(rgba, layout.padded, new Uint8Array(memory.buffer), layout.srcBase);
+  alpha?.premultiplyPadded(new Uint8Array(memory.buffer, layout.srcBase, layout.padded.byteLength), layout.padded, memory);
   const stats = await pool.runShared({ ...base, memory, layout });
+  const result = new Uint8Array(memory.buffer, layout.dstBase, width * height * 4);
+  alpha?.unpremultiplyPacked(result, memory);
   // slice(): a copy in page memory — ImageData and Blob take no shared buffers, and the memory goes back to the pool.
-  const output = new Uint8Array(memory.buffer, layout.dstBase, width * height * 4).slice();
+  const output = result.slice();
   const wallMs = performance.now() - t0;
   // Kept only when the filter did not grow it (as SharedHost.release); a failed image's memory is dropped (the throw above).
   if (memory.buffer.byteLength === hostPages * PAGE) memories.pool.give(memory, hostPages);

@@ -81,7 +81,7 @@ function nonNegativeInt(flag: string): (value: string) => number {
 
 function startupCommand(): Command {
   return new Command('startup')
-    .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels, memory per instance, artifact sizes, and tessera\'s filters as an Extism plugin (per tile and created); writes startup.json and startup.md')
+    .description('what a sandbox costs to start and hold: compile tiers, cache, instantiate, isolation levels (up to a fresh runc container per tile), memory per instance and per idle sandbox, artifact sizes, tessera\'s filters as an Extism plugin (per tile and created), and pipe inside containers; writes startup.json and startup.md')
     .option('--filters <list>', 'built-in filters to measure (default: all)', commaList)
     .option('--processes <n>', 'fresh processes for the process-per-tile level', positiveInt('--processes'), 40)
     .option('--tiles <n>', 'tiles timed per in-process isolation level', positiveInt('--tiles'), 1000)
@@ -89,12 +89,30 @@ function startupCommand(): Command {
     .option('--no-large-module', "skip wasm-vips' 5 MB module (its TurboFan compile takes seconds)")
     .option('--no-extism', "skip the Extism rows: tessera's grayscale and gaussian-blur as an Extism plugin, per tile (plugin.call vs copy and shared, the call taken apart) and created cold")
     .option('--extism-calls <n>', 'timed plugin.call per Extism path and step (each ~5–10 ms)', positiveInt('--extism-calls'), 300)
+    .option('--no-containers', 'skip containers beside WebAssembly: a fresh bwrap sandbox and a fresh runc container per tile, idle sandboxes\' memory, the container image\'s size, pipe inside containers (Linux; runc needs root)')
+    .option('--sandbox-starts <n>', 'fresh bwrap sandboxes and runc containers timed per level, after one cold start (each ~40–100 ms)', positiveInt('--sandbox-starts'), 40)
+    .option('--idle-sandboxes <n>', 'idle sandboxes of each kind (runc, bwrap, plain process) held at once for their memory (each ~10–45 MiB)', positiveInt('--idle-sandboxes'), 10)
+    .option('--pipe-images <n>', 'images of the bench\'s set for pipe inside containers', positiveInt('--pipe-images'), 24)
+    .option('--pipe-rounds <n>', 'timed rounds of pipe, pipe under bwrap and pipe under runc (0: none)', nonNegativeInt('--pipe-rounds'), 3)
     .option('-o, --out <dir>', 'where startup.json and startup.md go', 'bench-results')
-    .action(async (flags: { filters?: string[]; processes: number; tiles: number; instances: number; largeModule: boolean; extism: boolean; extismCalls: number; out: string }) => {
+    .addHelpText(
+      'after',
+      `
+Containers are named tessera-ct-<pid>-…; every one is deleted (runc delete --force) at the end,
+on an error and on Ctrl-C, and those of a run killed before its teardown at the next start.
+Needs runc and bwrap (apt-get install runc bubblewrap) and root for runc; without them those rows
+are skipped, saying why.`,
+    )
+    .action(async (flags: {
+      filters?: string[]; processes: number; tiles: number; instances: number; largeModule: boolean; extism: boolean; extismCalls: number;
+      containers: boolean; sandboxStarts: number; idleSandboxes: number; pipeImages: number; pipeRounds: number; out: string;
+    }) => {
       const t0 = performance.now();
       const report = await runStartupBench({
         filters: flags.filters, processes: flags.processes, tiles: flags.tiles, instances: flags.instances, largeModule: flags.largeModule,
-        extism: flags.extism, extismCalls: flags.extismCalls, onStep: (s) => process.stderr.write(`${s}\n`),
+        extism: flags.extism, extismCalls: flags.extismCalls,
+        containers: flags.containers, sandboxStarts: flags.sandboxStarts, idleSandboxes: flags.idleSandboxes, pipeImages: flags.pipeImages, pipeRounds: flags.pipeRounds,
+        onStep: (s) => process.stderr.write(`${s}\n`),
       });
       const dir = resolve(flags.out);
       mkdirSync(dir, { recursive: true });

@@ -26,6 +26,9 @@ import { paddedLayout, writePadded } from 'tessera/internal/tiling/padded-image'
 import { planTiles } from 'tessera/internal/tiling/plan';
 import { copyRows, haloOrigin } from 'tessera/internal/tiling/rows';
 import { DEFAULT_TILE_SIZE } from 'tessera/internal/pipeline/defaults';
+import { premultiplyPadded, unpremultiplyPixels } from 'tessera/internal/pipeline/alpha';
+import { loadFilter } from 'tessera/internal/filter/filter-module';
+import { alphaMode } from 'tessera/internal/filter/manifest';
 
 type ExtismSdk = typeof import('@extism/extism');
 
@@ -176,7 +179,8 @@ export interface ExtismImageRun {
 /**
  * Filters a whole RGBA8 image through `plugin`: padded by the halo with the border
  * replicated (tessera's layout), cut into tessera's tile grid, one `plugin.call` per tile,
- * each result copied into place.
+ * each result copied into place. A filter whose manifest says premultiplied alpha gets
+ * tessera's alpha passes around its tiles, as in tessera.
  */
 export async function filterImageWithPlugin(
   plugin: Plugin, filter: ExtismFilterName, params: readonly number[], halo: number,
@@ -185,6 +189,8 @@ export async function filterImageWithPlugin(
   const layout = paddedLayout(width, height, halo);
   const padded = new Uint8Array(layout.byteLength);
   writePadded(rgba, layout, padded, 0);
+  const premultiplied = premultipliedFilter(filter);
+  if (premultiplied) premultiplyPadded(padded, layout);
   const out = new Uint8Array(width * height * 4);
   const { tiles } = planTiles(width, height, tileSize);
   for (const tile of tiles) {
@@ -192,5 +198,18 @@ export async function filterImageWithPlugin(
     const bytes = (await callPlugin(plugin, EXTISM_EXPORTS[filter], input, tile.width * tile.height * 4))!;
     copyRows(bytes, 0, tile.width * 4, out, (tile.y * width + tile.x) * 4, width * 4, tile.width * 4, tile.height);
   }
+  if (premultiplied) unpremultiplyPixels(out);
   return { rgba: out, tiles: tiles.length };
+}
+
+const alphaModes = new Map<ExtismFilterName, boolean>();
+
+/** Whether the built-in's manifest says premultiplied alpha (read once: loading hashes the module). */
+function premultipliedFilter(filter: ExtismFilterName): boolean {
+  let premultiplied = alphaModes.get(filter);
+  if (premultiplied === undefined) {
+    premultiplied = alphaMode(loadFilter(filter).manifest) === 'premultiplied';
+    alphaModes.set(filter, premultiplied);
+  }
+  return premultiplied;
 }

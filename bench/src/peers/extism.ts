@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Plugin } from '@extism/extism';
 import { decodeImage } from 'tessera/internal/io/decode';
-import { encodeImage, prepareForEncode } from 'tessera/internal/io/encode';
+import { encodeImage, plainTarget, prepareForEncode } from 'tessera/internal/io/encode';
 import { filterHalo, loadFilter } from 'tessera/internal/filter/filter-module';
 import { resolveParams } from 'tessera/internal/filter/params';
 import {
@@ -112,7 +112,7 @@ export class ExtismPeer implements Peer {
       const t = now();
       const img = await decodeImage(file);
       const out = await this.filterImage(filter, img.data, img.width, img.height);
-      await encodeImage(prepareForEncode(out, img.hasAlpha), img.width, img.height, 'png', outputPath(outDir, file));
+      await encodeImage(prepareForEncode(out, img.hasAlpha), img.width, img.height, plainTarget('png'), outputPath(outDir, file));
       perImageMs.push(now() - t);
     }
     return { wallMs: now() - start, perImageMs };

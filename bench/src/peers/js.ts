@@ -18,7 +18,7 @@
  */
 import { applyReference } from 'tessera/internal/reference/apply-reference';
 import { decodeImage } from 'tessera/internal/io/decode';
-import { encodeImage, prepareForEncode } from 'tessera/internal/io/encode';
+import { encodeImage, plainTarget, prepareForEncode } from 'tessera/internal/io/encode';
 import { loadFilter } from 'tessera/internal/filter/filter-module';
 import { resolveParams } from 'tessera/internal/filter/params';
 import {
@@ -84,7 +84,7 @@ export class JsPeer implements Peer {
       const t = now();
       const img = await decodeImage(file);
       const out = applyReference(filter.name, params, img.data, img.width, img.height);
-      await encodeImage(prepareForEncode(out, img.hasAlpha), img.width, img.height, 'png', outputPath(outDir, file));
+      await encodeImage(prepareForEncode(out, img.hasAlpha), img.width, img.height, plainTarget('png'), outputPath(outDir, file));
       perImageMs.push(now() - t);
     }
     return { wallMs: now() - start, perImageMs };

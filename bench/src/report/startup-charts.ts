@@ -3,12 +3,23 @@ import type { StartupReport } from '../startup/types.js';
 import { BYTES_AXIS, COLORS, decades, logCeil, logFloor, MS_AXIS, renderSvg, type Chart, type Spec } from './render.js';
 import { formatBytes, formatMs, formatRatio } from '../format.js';
 import { extismCharts } from './extism-charts.js';
+import { SANDBOX_LABEL } from '../startup/containers/markdown.js';
+import type { HoldingCost } from '../startup/containers/types.js';
 
-const LEVEL_LABEL: Record<string, string> = { pooled: 'pooled instance', instance: 'fresh instance per tile', process: 'fresh OS process per tile' };
+const LEVEL_LABEL: Record<string, string> = {
+  pooled: 'pooled instance',
+  instance: 'fresh instance per tile',
+  process: 'fresh OS process per tile',
+  bwrap: 'fresh bwrap sandbox per tile',
+  runc: 'fresh runc container per tile',
+};
+/** The container levels' colours (issue 17), beyond the rungs' own. */
+const CONTAINER_COLORS = { bwrap: '#76b7b2', runc: '#59a14f' } as const;
 
 /** One tile at three isolation levels: median bar, p99 whisker, log scale. */
 async function isolationChart(s: StartupReport): Promise<Chart> {
-  const order = ['pooled', 'instance', 'process'].filter((l) => s.isolation.some((i) => i.level === l));
+  const order = ['pooled', 'instance', 'process', 'bwrap', 'runc'].filter((l) => s.isolation.some((i) => i.level === l));
+  const levelColor: Record<string, string> = { pooled: COLORS.strategy.copy, instance: COLORS.strategy['copy-instance'], process: COLORS.strategy.disk, ...CONTAINER_COLORS };
   const values = order.map((l) => {
     const i = s.isolation.find((x) => x.level === l)!;
     return { level: LEVEL_LABEL[l], v: i.medianMs, p99: i.p99Ms, samples: i.samples, label: `${formatMs(i.medianMs)}  (p99 ${formatMs(i.p99Ms)})` };
@@ -26,7 +37,10 @@ async function isolationChart(s: StartupReport): Promise<Chart> {
     title: 'What a sandbox costs per unit of work',
     caption:
       `One 256×256 ${s.isolationFilter} tile copied in, filtered and copied out, log scale: bar = median, whisker = p99 ` +
-      `(${values.map((v) => `${v.samples.toLocaleString('en')}`).join(' / ')} samples). A fresh instance costs ${ratio('instance')} a pooled call; a fresh process ${ratio('process')}.`,
+      `(${values.map((v) => `${v.samples.toLocaleString('en')}`).join(' / ')} samples). A fresh instance costs ${ratio('instance')} a pooled call; a fresh process ${ratio('process')}` +
+      (s.isolation.some((i) => i.level === 'bwrap' || i.level === 'runc')
+        ? `; the same filter process in a fresh bwrap sandbox ${ratio('bwrap')}, in a fresh runc container ${ratio('runc')}. Every output equals the pooled instance's.`
+        : '.'),
     svg: await renderSvg({
       data: { values },
       width: 680,
@@ -40,7 +54,7 @@ async function isolationChart(s: StartupReport): Promise<Chart> {
           mark: { type: 'bar', height: { band: 0.62 } },
           encoding: {
             x2: { datum: lo },
-            color: { field: 'level', type: 'nominal', legend: null, scale: { domain: values.map((v) => v.level), range: [COLORS.strategy.copy, COLORS.strategy['copy-instance'], COLORS.strategy.disk] } },
+            color: { field: 'level', type: 'nominal', legend: null, scale: { domain: values.map((v) => v.level), range: order.map((l) => levelColor[l]) } },
             tooltip: [{ field: 'level' }, { field: 'label', title: 'median (p99)' }],
           },
         },
@@ -160,8 +174,57 @@ function median(v: number[]): number {
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
 }
 
+/**
+ * Holding cost (issue 17): N idle sandboxes of each kind — runc containers, bwrap sandboxes, plain
+ * Node processes, filter instances — and how many fit in a GiB by PSS, by RSS and by the
+ * container's cgroup, log scale. Replaces the density chart when startup.json has the figures.
+ */
+async function holdingChart(s: StartupReport, rows: HoldingCost[]): Promise<Chart> {
+  const measures = ['by PSS', 'by RSS', 'by cgroup'];
+  const what = (h: HoldingCost) => `${SANDBOX_LABEL[h.kind]} — ${formatBytes(h.memory.pss)} PSS`;
+  const values = rows.flatMap((h) => [
+    { what: what(h), measure: measures[0], v: h.perGiB.pss },
+    { what: what(h), measure: measures[1], v: h.perGiB.rss },
+    ...(h.perGiB.cgroup !== undefined ? [{ what: what(h), measure: measures[2], v: h.perGiB.cgroup }] : []),
+  ]).filter((v) => Number.isFinite(v.v) && v.v > 0);
+  const hi = logCeil(values.map((v) => v.v), 1.6);
+  const inst = rows.find((h) => h.kind === 'instance');
+  const runc = rows.find((h) => h.kind === 'runc');
+  return {
+    id: 'density',
+    group: 'startup',
+    title: 'Holding cost: idle sandboxes per GiB of memory',
+    caption:
+      `Sandboxes started and left idle (a filter process blocked reading its stdin; an instance made and unused), ${rows.filter((h) => h.kind !== 'instance').map((h) => h.sandboxes)[0] ?? 0} of each process kind and ${inst?.sandboxes.toLocaleString('en') ?? 0} instances alive at once. ` +
+      'Memory from /proc/PID/smaps_rollup of every process involved (runc\'s supervisor, bwrap\'s two) and, for a container, its memory cgroup; PSS splits shared pages (Node\'s code) among the processes mapping them. Log scale.' +
+      (inst && runc ? ` ${formatRatio(inst.perGiB.pss / runc.perGiB.pss)} more instances than containers fit (PSS).` : ''),
+    svg: await renderSvg({
+      data: { values: values.map((v) => ({ ...v, label: `${v.v.toLocaleString('en')} per GiB` })) },
+      width: 680,
+      height: { step: 16 },
+      encoding: {
+        y: { field: 'what', type: 'nominal', sort: rows.map(what), title: null },
+        yOffset: { field: 'measure', sort: measures },
+        x: { field: 'v', type: 'quantitative', scale: { type: 'log', domain: [1, hi] }, title: 'sandboxes per GiB (log)', axis: { format: ',', values: decades(1, hi) } },
+      },
+      layer: [
+        {
+          mark: { type: 'bar', height: { band: 0.9 } },
+          encoding: {
+            x2: { datum: 1 },
+            color: { field: 'measure', type: 'nominal', title: null, sort: measures, scale: { domain: measures, range: [COLORS.strategy.copy, COLORS.pair[1], CONTAINER_COLORS.runc] } },
+            tooltip: [{ field: 'what', title: 'sandbox' }, { field: 'measure' }, { field: 'label' }],
+          },
+        },
+        { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9, color: COLORS.muted }, encoding: { text: { field: 'label' } } },
+      ],
+    } as Spec),
+  };
+}
+
 /** How many sandboxes fit in a GiB: filter instances against Node processes. */
 async function densityChart(s: StartupReport): Promise<Chart> {
+  if (s.containers?.holding.length) return holdingChart(s, s.containers.holding);
   const m = s.memory;
   const tile = 2 * 256 * 256 * 4;
   const values = [
@@ -196,9 +259,19 @@ async function densityChart(s: StartupReport): Promise<Chart> {
   };
 }
 
+/** The container's rootfs and its OCI image as artifact rows (gzip = the image's layer; the archive is already compressed). */
+function containerArtifacts(s: StartupReport): StartupReport['artifacts'] {
+  const a = s.containers?.artifacts;
+  if (!a) return [];
+  return [
+    { name: `container rootfs: Node + libs + runner + ${a.filter.name}`, bytes: a.rootfs.bytes, gzipBytes: a.image.layerBytes },
+    { name: 'container as an OCI image archive', bytes: a.image.bytes },
+  ];
+}
+
 /** What a user ships: each filter beside sharp's native libvips and wasm-vips. */
 async function artifactsChart(s: StartupReport): Promise<Chart> {
-  const shown = s.artifacts.filter((a) => !/\.(shared|wasi)\.wasm$/.test(a.name));
+  const shown = [...s.artifacts.filter((a) => !/\.(shared|wasi)\.wasm$/.test(a.name)), ...containerArtifacts(s)];
   const values = shown.flatMap((a) => {
     const rows = [{ name: a.name, form: 'as shipped', v: a.bytes, group: a.name.startsWith('tessera') ? 'tessera' : 'other' }];
     if (a.gzipBytes) rows.push({ name: a.name, form: 'gzip', v: a.gzipBytes, group: rows[0].group });
@@ -211,7 +284,8 @@ async function artifactsChart(s: StartupReport): Promise<Chart> {
     group: 'startup',
     title: 'Artifact size: what a deployment carries',
     caption:
-      'Bytes on disk and gzipped, log scale. A tessera filter is a few KiB of WebAssembly (its shared-memory and WASI forms are the same size); sharp needs its native libvips library and addon, wasm-vips a multi-megabyte module.',
+      'Bytes on disk and gzipped, log scale. A tessera filter is a few KiB of WebAssembly (its shared-memory and WASI forms are the same size); sharp needs its native libvips library and addon, wasm-vips a multi-megabyte module' +
+      (s.containers?.artifacts ? '; the same filter as a container carries Node and its libraries: the rootfs as built, and as an OCI image (its layer gzip\'d).' : '.'),
     svg: await renderSvg({
       data: { values: values.map((v) => ({ ...v, label: formatBytes(v.v) })) },
       width: 680,

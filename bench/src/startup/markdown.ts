@@ -2,6 +2,16 @@ import { formatBytes, formatMs, formatRatio, markdownTable } from '../format.js'
 import { formatMachine } from '../machine.js';
 import type { StartupReport } from './types.js';
 import { renderExtismMarkdown } from './extism-markdown.js';
+import { renderContainersMarkdown } from './containers/markdown.js';
+
+/** How the isolation table names each level. */
+const LEVEL_NAME: Record<StartupReport['isolation'][number]['level'], string> = {
+  pooled: 'pooled instance',
+  instance: 'fresh instance',
+  process: 'fresh OS process',
+  bwrap: 'fresh bwrap sandbox',
+  runc: 'fresh runc container',
+};
 
 const ms = (v: number) => formatMs(v, 'fine');
 
@@ -21,7 +31,13 @@ export function renderStartupMarkdown(r: StartupReport): string {
   }
   const pooled = r.isolation.find((i) => i.level === 'pooled')!;
   parts.push('', `One 256×256 ${r.isolationFilter} tile at each isolation level:`, '');
-  parts.push(markdownTable(['level', 'samples', 'median', 'p99', 'vs pooled'], r.isolation.map((i) => [i.level === 'process' ? 'fresh OS process' : i.level === 'instance' ? 'fresh instance' : 'pooled instance', String(i.samples), ms(i.medianMs), ms(i.p99Ms), formatRatio(i.medianMs / pooled.medianMs, 'tenths')])));
+  const verified = (v: boolean | undefined) => (v === undefined ? '—' : v ? 'yes' : '**NO**');
+  parts.push(
+    markdownTable(
+      ['level', 'samples', 'median', 'p99', 'vs pooled', 'first start (cold)', 'output = pooled'],
+      r.isolation.map((i) => [LEVEL_NAME[i.level], String(i.samples), ms(i.medianMs), ms(i.p99Ms), formatRatio(i.medianMs / pooled.medianMs, 'tenths'), i.coldMs === undefined ? '—' : ms(i.coldMs), verified(i.verified)]),
+    ),
+  );
   const m = r.memory;
   const split = m.linearBytes === undefined ? '' : ` (${formatBytes(m.linearBytes)} linear memory + ${formatBytes(m.engineBytes ?? 0)} engine)`;
   parts.push('', `Memory: ${formatBytes(m.bytesPerInstance)} resident per live instance${split}, ${m.instances} alive, one 64 KiB page touched each → ${m.instancesPerGiB.toLocaleString('en')} instances per GiB; a fresh Node process is ${m.freshNodeRssMb.toFixed(0)} MiB.`);
@@ -29,6 +45,7 @@ export function renderStartupMarkdown(r: StartupReport): string {
   const shown = r.artifacts.filter((a) => !/\.(shared|wasi)\.wasm$/.test(a.name));
   parts.push('', 'Artifacts a user ships (all forms in startup.json):', '', markdownTable(['artifact', 'size', 'gzip'], shown.map((a) => [a.name, formatBytes(a.bytes), a.gzipBytes ? formatBytes(a.gzipBytes) : '—'])));
   if (r.extism) parts.push('', renderExtismMarkdown(r.extism));
+  if (r.containers) parts.push('', renderContainersMarkdown(r));
   parts.push('', ...r.notes.map((n) => `- ${n}`));
   return parts.join('\n') + '\n';
 }

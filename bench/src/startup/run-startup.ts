@@ -3,7 +3,7 @@
  * baseline-only, optimizing-only, from tessera's cache), instantiate, first call, a
  * unit of work at three isolation levels, memory per instance, artifact sizes.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -11,11 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT } from 'tessera/internal/strategies/process/child-process';
 import { CopyTileRunner } from 'tessera/internal/strategies/copy';
-import { encodeRequest, responseBytes } from 'tessera/internal/strategies/process/frame';
 import type { RunnerInit } from 'tessera/internal/strategies/types';
-import { paddedLayout, writePadded } from 'tessera/internal/tiling/padded-image';
 import { builtinFilterNames, compileCached, contentHash, loadFilter } from 'tessera/internal/filter/filter-module';
 import { resolveParams } from 'tessera/internal/filter/params';
 import { ErrorCode, TesseraError } from 'tessera/internal/errors';
@@ -24,6 +21,9 @@ import { machineInfo } from '../machine.js';
 import { median, quantile } from '../stats.js';
 import type { IsolationCost, ModuleStartup, StartupReport } from './types.js';
 import { measureExtism } from './extism.js';
+import { isolationTile, TILE_SIDE, type IsolationTile } from './isolation-tile.js';
+import { freshProcess, measureFreshLevel } from './containers/fresh-sandboxes.js';
+import { measureContainers } from './containers/measure-containers.js';
 
 const run = promisify(execFile);
 const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
@@ -44,6 +44,15 @@ export interface StartupOptions {
   extism?: boolean;
   /** Timed calls per Extism path and step (each ~5–10 ms). @defaultValue 300 */
   extismCalls?: number;
+  /** Also measure containers beside WebAssembly (`startup/containers/`: bwrap and runc levels, holding cost, image size, pipe in containers; ~1 min). @defaultValue true */
+  containers?: boolean;
+  /** Fresh bwrap sandboxes and runc containers per level, after one cold start each. @defaultValue 40 */
+  sandboxStarts?: number;
+  /** Idle sandboxes of each kind held at once for the holding cost. @defaultValue 10 */
+  idleSandboxes?: number;
+  /** Images of the bench's set for pipe in containers, and timed rounds over them; 0 rounds skips those rows. @defaultValue 24 images, 3 rounds */
+  pipeImages?: number;
+  pipeRounds?: number;
   onStep?: (label: string) => void;
 }
 
@@ -125,52 +134,23 @@ async function moduleStartup(name: string): Promise<ModuleStartup> {
   };
 }
 
-function tileFixture(halo: number) {
-  const w = 256;
-  const layout = paddedLayout(w, w, halo);
-  const src = new SharedArrayBuffer(layout.byteLength);
-  const rgba = new Uint8Array(w * w * 4).map((_, i) => (i * 31) & 255);
-  writePadded(rgba, layout, new Uint8Array(src), 0);
-  return { layout, src, dst: new SharedArrayBuffer(w * w * 4), rgba };
-}
-
-function inProcessIsolation(filter: string, level: 'instance' | 'pooled', tiles: number): IsolationCost {
-  const module = loadFilter(filter);
-  const params = resolveParams(module.manifest);
-  const halo = 0;
-  const init: RunnerInit = { strategy: 'copy', filterName: filter, variant: module.plain, maxMemoryPages: 4096, params, halo, isolation: level };
+/** One isolation level in process: the tile copied in, filtered and copied out by a copy runner; also its output, which every other level must equal. */
+function inProcessIsolation(tile: IsolationTile, level: 'instance' | 'pooled', tiles: number, expected?: Uint8Array): { cost: IsolationCost; output: Uint8Array } {
+  const module = loadFilter(tile.filter);
+  const init: RunnerInit = { strategy: 'copy', filterName: tile.filter, variant: module.plain, maxMemoryPages: 4096, params: tile.params, halo: tile.halo, isolation: level };
   const runner = new CopyTileRunner(init);
-  const { layout, src, dst } = tileFixture(halo);
-  const task = { width: 256, height: 256, src, srcOffset: layout.origin, srcStride: layout.stride, dst, dstOffset: 0, dstStride: 1024 };
+  const dst = new SharedArrayBuffer(TILE_SIDE * TILE_SIDE * 4);
+  const task = { width: TILE_SIDE, height: TILE_SIDE, src: tile.src, srcOffset: tile.layout.origin, srcStride: tile.layout.stride, dst, dstOffset: 0, dstStride: TILE_SIDE * 4 };
   for (let i = 0; i < 50; i++) runner.run(task);
+  const output = new Uint8Array(dst).slice();
   const samples: number[] = [];
   for (let i = 0; i < tiles; i++) {
     const t = performance.now();
     runner.run(task);
     samples.push(performance.now() - t);
   }
-  return { level, samples: tiles, medianMs: median(samples), p99Ms: quantile(samples, 0.99) };
-}
-
-/** A fresh filter process per tile: spawn, one frame through its stdin/stdout, exit. */
-async function processIsolation(filter: string, count: number): Promise<IsolationCost> {
-  const command = join(BUILTIN_FILTER_DIR, `${filter}.wasi.wasm`);
-  const { layout, src } = tileFixture(0);
-  const frame = encodeRequest(new Uint8Array(src), layout.origin, layout.stride, 256, 256, 0, resolveParams(loadFilter(filter).manifest));
-  const need = responseBytes(256, 256);
-  const one = () =>
-    new Promise<number>((resolve, reject) => {
-      const t = performance.now();
-      const child = spawn(process.execPath, [...WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT, command], { stdio: ['pipe', 'pipe', 'ignore'] });
-      let got = 0;
-      child.stdout.on('data', (d: Buffer) => (got += d.length));
-      child.on('error', reject);
-      child.on('exit', () => (got >= need ? resolve(performance.now() - t) : reject(new Error('filter process gave no answer'))));
-      child.stdin.end(frame);
-    });
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) samples.push(await one());
-  return { level: 'process', samples: count, medianMs: median(samples), p99Ms: quantile(samples, 0.99) };
+  const verified = Buffer.from(new Uint8Array(dst)).equals(output) && (!expected || Buffer.from(output).equals(expected));
+  return { cost: { level, samples: tiles, medianMs: median(samples), p99Ms: quantile(samples, 0.99), verified }, output };
 }
 
 async function freshNodeRssMb(): Promise<number> {
@@ -252,11 +232,38 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
   }
   const isolationFilter = filters.includes('grayscale') ? 'grayscale' : filters[0];
   step('isolation: pooled instance, fresh instance, fresh process');
+  const tile = isolationTile(isolationFilter);
+  const pooled = inProcessIsolation(tile, 'pooled', options.tiles ?? 1000);
   const isolation = [
-    inProcessIsolation(isolationFilter, 'pooled', options.tiles ?? 1000),
-    inProcessIsolation(isolationFilter, 'instance', options.tiles ?? 1000),
-    await processIsolation(isolationFilter, options.processes ?? 40),
+    pooled.cost,
+    inProcessIsolation(tile, 'instance', options.tiles ?? 1000, pooled.output).cost,
+    await measureFreshLevel('process', freshProcess(join(BUILTIN_FILTER_DIR, `${isolationFilter}.wasi.wasm`)), tile, { count: options.processes ?? 40, expected: pooled.output }),
   ];
+  let containers: StartupReport['containers'];
+  const containerNotes: string[] = [];
+  if (options.containers !== false) {
+    try {
+      const measured = await measureContainers({
+        filter: isolationFilter,
+        tile,
+        expected: pooled.output,
+        starts: options.sandboxStarts,
+        idle: options.idleSandboxes,
+        instances: options.instances,
+        pipe: options.pipeRounds !== 0,
+        pipeImages: options.pipeImages,
+        pipeRounds: options.pipeRounds,
+        onStep: step,
+      });
+      isolation.push(...measured.levels);
+      containers = measured.report;
+      containerNotes.push(
+        'Containers (issue 17): "bwrap" runs the same filter process in a fresh bubblewrap sandbox (every namespace unshared, network only lo, read-only binds of Node, its libraries, the runner and the .wasi.wasm, uid 65534, no capabilities, --die-with-parent); "runc" in a fresh OCI container (a rootfs holding copies of those files, config.json from `runc spec`: read-only root, own network namespace with only lo, no terminal, uid 65534, no capabilities), timed from `runc run` to its exit, `runc delete --force` after each, untimed.',
+      );
+    } catch (err) {
+      containerNotes.push(`Container rows not measured: ${(err as Error).message}`);
+    }
+  }
   step('memory per instance');
   const count = options.instances ?? 1000;
   const perInstance = await memoryPerInstance(isolationFilter, count);
@@ -283,12 +290,14 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
     memory: { instances: count, ...perInstance, instancesPerGiB: Math.floor(2 ** 30 / perInstance.bytesPerInstance), freshNodeRssMb: await freshNodeRssMb() },
     artifacts: artifacts(),
     ...(extism ? { extism } : {}),
+    ...(containers ? { containers } : {}),
     notes: [
       'Compile times come from fresh processes (median of 3). "Cold" is V8\'s default, which compiles big modules lazily (functions on first call); the Liftoff and TurboFan columns compile every function up front with one tier (--liftoff-only / --no-liftoff with --no-wasm-lazy-compilation, per-process flags).',
       "The cache is tessera's in-process one: BLAKE2b of the bytes and a Map lookup (\"from cache\"), then the compiled Module is posted to each worker thread (\"to a worker\"), which shares V8's compiled code instead of recompiling — that hand-off is a worker's whole start. Node 20 has no on-disk compiled-module cache: v8.serialize of a WebAssembly.Module does not round-trip (nodejs/node#18265, #36671), so every new process compiles again.",
-      'Isolation levels time one 256×256 tile copied in, filtered and copied out; "process" is spawn + one frame through a WASI filter process + exit.',
+      'Isolation levels time one 256×256 tile copied in, filtered and copied out; "process" is spawn + one frame through a WASI filter process + exit (after one cold start, reported apart). Every fresh process, sandboxed or not, gets PATH as its only environment variable (a machine\'s NODE_OPTIONS or NODE_EXTRA_CA_CERTS would change what a Node start costs). Every level\'s output is compared with the pooled instance\'s, bit for bit.',
       'Memory per instance: RSS growth of a fresh process while N instances are alive, each with its own one-page memory, after touching that whole 64 KiB page (\"engine\" is the growth before touching it). A filter at work touches more: a 256×256 tile in and out is ~512 KiB. Each memory also reserves ~10 GiB of address space for its guard regions, so one process holds about 13,000 before allocation fails, whatever the RAM.',
       ...extismNotes,
+      ...containerNotes,
     ],
   };
 }

@@ -1,4 +1,5 @@
 import type { MachineInfo } from '../machine.js';
+import type { ContainersReport } from './containers/types.js';
 
 /** Start-up figures of one filter module. */
 export interface ModuleStartup {
@@ -21,10 +22,16 @@ export interface ModuleStartup {
 
 /** Cost of one unit of work (one 256×256 tile) at one isolation level. */
 export interface IsolationCost {
-  level: 'process' | 'instance' | 'pooled';
+  /** `bwrap` and `runc` (issue 17): the filter process in a fresh bubblewrap sandbox, in a fresh runc container. */
+  level: 'process' | 'instance' | 'pooled' | 'bwrap' | 'runc';
+  /** Timed (warm) units; for the fresh-process levels after one cold start. */
   samples: number;
   medianMs: number;
   p99Ms: number;
+  /** The fresh-process levels: the first start, timed apart from the warm ones. */
+  coldMs?: number;
+  /** The output equals the pooled instance's, bit for bit, every time (absent from files written before issue 17). */
+  verified?: boolean;
 }
 
 /** One unit of work (or one step of one) timed over many calls. */
@@ -128,5 +135,7 @@ export interface StartupReport {
   artifacts: Array<{ name: string; bytes: number; gzipBytes?: number }>;
   /** Extism beside tessera (absent with `--no-extism`, and from files written before issue 14). */
   extism?: ExtismStartup;
+  /** Containers beside WebAssembly (absent with `--no-containers`, and from files written before issue 17). */
+  containers?: ContainersReport;
   notes: string[];
 }

@@ -29,6 +29,31 @@ const FRESH_ACK_MS = 2000;
 /** The byte that asks for a fresh instance on fd 3 (echoed back as the acknowledgement). */
 const FRESH_REQUEST = Buffer.of(0x46);
 
+/** See {@link setFilterProcessLauncher}. */
+let filterProcessLauncher: readonly string[] | undefined;
+
+/**
+ * Internal hook, for the bench (no stability promise): a launcher that the filter processes
+ * of every pipe executor created from now on start under — `launcher[0] …launcher[1..]
+ * node flags wasi-process.js FILTER.wasi.wasm` — e.g. `['bwrap', …, '--']` or a script that
+ * runs its arguments in a container, so that what such isolation costs in the steady state can
+ * be measured apart from its start-up. The launcher must pass stdin, stdout, stderr and fd 3
+ * through to the filter process and exit when it exits. An executor keeps the launcher it was
+ * created with, also for the processes it replaces; a session creates its executor at its first tile.
+ * @param launcher the command and its leading arguments, or undefined for none (the default)
+ * @returns a function that puts back the launcher that was set before
+ */
+export function setFilterProcessLauncher(launcher: readonly string[] | undefined): () => void {
+  if (launcher && (launcher.length === 0 || launcher.some((a) => typeof a !== 'string' || a === ''))) {
+    throw new TypeError('a filter process launcher must be a command and its arguments, non-empty strings');
+  }
+  const before = filterProcessLauncher;
+  filterProcessLauncher = launcher ? [...launcher] : undefined;
+  return () => {
+    filterProcessLauncher = before;
+  };
+}
+
 interface Pending {
   task: TileTask;
   resolve: (t: TileTimings) => void;
@@ -56,8 +81,16 @@ class FilterProcess {
   /** It died while it should have been starting a fresh instance: its filter does not honour end-of-image frames. */
   ignoredEndOfImage = false;
 
-  constructor(commandPath: string, private readonly timeoutMs: number, private readonly onIdle: (p: FilterProcess) => void, private readonly onDeath: (p: FilterProcess) => void) {
-    this.child = spawn(process.execPath, [...WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT, commandPath], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  constructor(
+    commandPath: string,
+    launcher: readonly string[] | undefined,
+    private readonly timeoutMs: number,
+    private readonly onIdle: (p: FilterProcess) => void,
+    private readonly onDeath: (p: FilterProcess) => void,
+  ) {
+    const argv = [process.execPath, ...WASI_PROCESS_FLAGS, WASI_PROCESS_SCRIPT, commandPath];
+    const [command, ...args] = launcher ? [...launcher, ...argv] : argv;
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     this.stdin = this.child.stdin!;
     this.control = this.child.stdio[3] as Duplex;
     (this.child.stdout as Readable).on('data', (chunk: Buffer) => this.onData(chunk));
@@ -201,6 +234,8 @@ export class PipeExecutor implements TileExecutor {
   private ignoresEndOfImage = false;
   /** Counts, for tests: processes started, end-of-image frames sent, processes replaced for a new image. */
   readonly stats = { processes: 0, endOfImageFrames: 0, replacedForImage: 0 };
+  /** What the filter processes start under ({@link setFilterProcessLauncher} when this executor was made). */
+  private readonly launcher = filterProcessLauncher;
 
   constructor(
     private readonly init: RunnerInit,
@@ -213,7 +248,7 @@ export class PipeExecutor implements TileExecutor {
 
   private spawn(): FilterProcess {
     this.stats.processes++;
-    const p = new FilterProcess(this.init.commandPath!, this.tileTimeoutMs, () => this.dispatch(), (dead) => {
+    const p = new FilterProcess(this.init.commandPath!, this.launcher, this.tileTimeoutMs, () => this.dispatch(), (dead) => {
       this.live.delete(dead);
       if (dead.ignoredEndOfImage) this.ignoresEndOfImage = true;
       const i = this.processes.indexOf(dead);
