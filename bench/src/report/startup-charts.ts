@@ -14,7 +14,7 @@ const LEVEL_LABEL: Record<string, string> = {
   runc: 'fresh runc container per tile',
 };
 /** The container levels' colours (issue 17), beyond the rungs' own. */
-const CONTAINER_COLORS = { bwrap: '#76b7b2', runc: '#59a14f' } as const;
+const CONTAINER_COLORS = { bwrap: '#edc948', runc: '#59a14f' } as const;
 
 /** One tile at three isolation levels: median bar, p99 whisker, log scale. */
 async function isolationChart(s: StartupReport): Promise<Chart> {

@@ -258,7 +258,7 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
       isolation.push(...measured.levels);
       containers = measured.report;
       containerNotes.push(
-        'Containers (issue 17): "bwrap" runs the same filter process in a fresh bubblewrap sandbox (every namespace unshared, network only lo, read-only binds of Node, its libraries, the runner and the .wasi.wasm, uid 65534, no capabilities, --die-with-parent); "runc" in a fresh OCI container (a rootfs holding copies of those files, config.json from `runc spec`: read-only root, own network namespace with only lo, no terminal, uid 65534, no capabilities), timed from `runc run` to its exit, `runc delete --force` after each, untimed.',
+        'Containers (issue 17): "bwrap" runs the same filter process in a fresh bubblewrap sandbox (every namespace unshared, network only lo, read-only binds of Node, its libraries, the runner and the .wasi.wasm, uid 65534, no capabilities, --die-with-parent); "runc" in a fresh OCI container (a rootfs holding copies of those files, config.json from `runc spec`: read-only root, own network namespace with only lo, no terminal, uid 65534, no capabilities), timed from `runc run` to its exit, `runc delete --force` after each, untimed. "First start (cold)" is the first of its level in this run; the page cache is not dropped (that would hit the whole machine), so Node\'s binary is usually cached already — the rootfs copy was just written. Holding cost, image size and pipe inside containers: see "Containers beside WebAssembly".',
       );
     } catch (err) {
       containerNotes.push(`Container rows not measured: ${(err as Error).message}`);

@@ -16,7 +16,7 @@ import type { SandboxReaper } from './sandbox-reaper.js';
 /** Starts one fresh sandbox, runs the tile's frame in it and tears it down. */
 export type FreshSandbox = (tile: IsolationTile) => Promise<FrameRun>;
 
-/** A plain filter process (what the `disk` strategy starts per tile), with the sandboxes' environment. */
+/** A plain filter process, as the `pipe` strategy starts one, on one frame (a process per tile, as `disk` pays), with the sandboxes' environment. */
 export function freshProcess(commandPath: string, reaper?: SandboxReaper): FreshSandbox {
   const [command, ...args] = filterProcessArgv(commandPath);
   return (tile) => runOneFrame(tile, { command, args, env: FILTER_PROCESS_ENV, what: 'fresh filter process', onSpawn: (c) => reaper?.track(c) });
