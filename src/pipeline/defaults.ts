@@ -4,8 +4,7 @@
  */
 import { totalmem } from 'node:os';
 
-/** Tile edge, in pixels: the reference pipeline's 256×256. */
-export const DEFAULT_TILE_SIZE = 256;
+export { DEFAULT_TILE_SIZE } from '../tiling/plan.js';
 
 /**
  * Default `--max-pixels`: 2³⁰ = 1,073,741,824 pixels (32768×32768). Images above the

@@ -1,4 +1,5 @@
-import { DEFAULT_TILE_SIZE } from '../pipeline/defaults.js';
+/** Tile edge, in pixels: the reference pipeline's 256×256. (Here, not in pipeline/defaults.ts, so that the browser page can use this module: that one reads the machine's memory.) */
+export const DEFAULT_TILE_SIZE = 256;
 
 /** A rectangle of the output image that one filter call produces. */
 export interface Tile {
