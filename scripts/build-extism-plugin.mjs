@@ -16,7 +16,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
+import { compileAssemblyScript } from './asc-compile.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { inspectWasmBinary } = await import(join(root, 'dist/src/filter/binary.js'));
@@ -28,19 +28,7 @@ const ARGS = ['-O3', '--runtime', 'stub', '--enable', 'simd', '--use', 'abort=',
 /** The only imports the plugin may have: the Extism kernel's. */
 const EXTISM_ENV = 'extism:host/env';
 
-async function compile(src, args) {
-  let stderr = '';
-  const out = {};
-  const { error } = await asc.main([src, '--outFile', 'out.wasm', ...args], {
-    writeFile(name, contents) {
-      out[name] = contents;
-    },
-    stderr: { write: (s) => { stderr += s; } },
-    stdout: { write: () => {} },
-  });
-  if (error) throw new Error(`AssemblyScript failed on ${src}:\n${stderr || error.message}`);
-  return out['out.wasm'];
-}
+const compile = compileAssemblyScript;
 
 const started = Date.now();
 const wasm = await compile(SOURCE, ARGS);

@@ -13,7 +13,7 @@ import { readFile, writeFile, mkdir, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import asc from 'assemblyscript/asc';
+import { compileAssemblyScript } from './asc-compile.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { appendCustomSection, inspectWasmBinary } = await import(join(root, 'dist/src/filter/binary.js'));
@@ -26,19 +26,7 @@ export const VARIANTS = {
   '.shared': [...COMMON, '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536', '--enable', 'threads'],
 };
 
-async function compile(src, args) {
-  let stderr = '';
-  const out = {};
-  const { error } = await asc.main([src, '--outFile', 'out.wasm', ...args], {
-    writeFile(name, contents) {
-      out[name] = contents;
-    },
-    stderr: { write: (s) => { stderr += s; } },
-    stdout: { write: () => {} },
-  });
-  if (error) throw new Error(`AssemblyScript failed on ${src}:\n${stderr || error.message}`);
-  return out['out.wasm'];
-}
+const compile = compileAssemblyScript;
 
 // A maximum, so that --filter-memory (default 256 MiB = 4096 pages) can cap the WASI form too: node:wasi has no cap of its own.
 const COMMAND_ARGS = [...COMMON, '--initialMemory', '2', '--maximumMemory', '4096'];
