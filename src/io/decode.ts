@@ -40,7 +40,12 @@ export interface ImageHeader {
   exif: boolean;
   /** A CMYK input: converted to sRGB at decode (through its profile, else libvips' default CMYK one) and written as sRGB. */
   cmyk: boolean;
+  /** An animated WebP or GIF: its frames (each `width`×`height`), their delays in ms and its loop count (0: forever). */
+  animation?: { frames: number; delay?: number[]; loop?: number };
 }
+
+/** Frames of an image: 1 for a still one. */
+export const framesOf = (header: Pick<ImageHeader, 'animation'>): number => header.animation?.frames ?? 1;
 
 /** How an image is read. */
 export interface ReadOptions {
@@ -125,12 +130,15 @@ export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXE
     const format = formatOfLibvips(meta.format, meta.compression);
     if (!format) fail(`unsupported format ${meta.format === 'heif' ? `HEIF (${meta.compression ?? 'unknown'} compression; this libvips decodes AV1 only, i.e. AVIF)` : meta.format ?? 'unknown'} (tessera reads PNG, JPEG, WebP, AVIF, GIF and TIFF)`);
     const pages = meta.pages ?? 1;
-    if (pages > 1) {
+    // Read without `animated`, libvips describes the first frame: its height is the frame height.
+    const animated = pages > 1 && (format === 'webp' || format === 'gif');
+    if (pages > 1 && !animated) {
       const kind = format === 'tiff' ? 'multi-page' : 'animated';
       fail(`is a${kind === 'animated' ? 'n' : ''} ${kind} ${FORMAT_NAMES[format!]} of ${pages} ${kind === 'animated' ? 'frames' : 'pages'}; tessera filters single images and would keep only the first, so it is refused rather than cut short — split it into one file per ${kind === 'animated' ? 'frame' : 'page'} first`);
     }
     const orientation = meta.orientation ?? 1;
-    const autoOrient = orientation > 1 && options.keepOrientation !== true;
+    // An animation is filtered frame by frame as stored (libvips orients single images only).
+    const autoOrient = orientation > 1 && options.keepOrientation !== true && !animated;
     const turned = autoOrient && SWAPS_SIDES(orientation);
     const cmyk = meta.space === 'cmyk';
     header = {
@@ -144,18 +152,20 @@ export async function readImageHeader(file: string, maxPixels = DEFAULT_MAX_PIXE
       icc: meta.icc && !cmyk ? meta.icc : undefined,
       exif: meta.exif !== undefined,
       cmyk,
+      ...(animated ? { animation: { frames: pages, delay: meta.delay, loop: meta.loop } } : {}),
     };
   }
-  const pixels = header.width * header.height;
+  const pixels = header.width * header.height * framesOf(header);
   if (pixels > maxPixels) {
-    fail(`declares ${header.width}×${header.height} = ${pixelCount(pixels)}, over the limit of ${pixelCount(maxPixels)} (--max-pixels); refused before decoding`);
+    fail(`declares ${header.width}×${header.height}${header.animation ? ` × ${header.animation.frames} frames` : ''} = ${pixelCount(pixels)}, over the limit of ${pixelCount(maxPixels)} (--max-pixels); refused before decoding`);
   }
   return header;
 }
 
 /** The libvips pipeline every decode runs: upright (unless the orientation is kept), sRGB, 8-bit, with an alpha channel. */
-function rgbaPipeline(source: string | Uint8Array, maxPixels: number, header: Pick<ImageHeader, 'autoOrient'>) {
-  return sharp(source, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: header.autoOrient }).toColourspace('srgb').ensureAlpha();
+function rgbaPipeline(source: string | Uint8Array, maxPixels: number, header: Pick<ImageHeader, 'autoOrient' | 'animation'>) {
+  // An animation decodes as its frames stacked top to bottom, one tall image.
+  return sharp(source, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: header.autoOrient, animated: header.animation !== undefined }).toColourspace('srgb').ensureAlpha();
 }
 
 /**
@@ -190,8 +200,8 @@ export async function decodePixels(file: string, header: ImageHeader, maxPixels 
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) fail(`decoded to ${info.channels} channels, expected 4`);
-    if (info.width !== header.width || info.height !== header.height) fail(`decoded to ${info.width}×${info.height}, but its header declares ${header.width}×${header.height}`);
-    return { ...header, width: info.width, height: info.height, data };
+    if (info.width !== header.width || info.height !== header.height * framesOf(header)) fail(`decoded to ${info.width}×${info.height}, but its header declares ${header.width}×${header.height * framesOf(header)}`);
+    return { ...header, data };
   } catch (err) {
     if (err instanceof TesseraError) throw err;
     return fail(`cannot decode: ${describeSharpError(err)}`, err);
@@ -204,7 +214,7 @@ export async function decodePixels(file: string, header: ImageHeader, maxPixels 
  * before the promise settles. Memory stays small whatever the image's size.
  * @throws TesseraError Image naming the file and the reason
  */
-export async function decodeToVipsFile(file: string, header: Pick<ImageHeader, 'autoOrient'>, maxPixels: number, target: string): Promise<void> {
+export async function decodeToVipsFile(file: string, header: Pick<ImageHeader, 'autoOrient' | 'animation'>, maxPixels: number, target: string): Promise<void> {
   try {
     // libvips picks its .v writer from the suffix (sharp's toFormat does not name it).
     await rgbaPipeline(file, maxPixels, header).toFile(target);

@@ -78,6 +78,8 @@ export interface EncodeTarget {
    * itself, so an image with EXIF is read once more at encode.
    */
   keep?: { source: string | Uint8Array; header: ImageHeader };
+  /** An animation (WebP or GIF): the pixels are its frames stacked top to bottom, each `frameHeight` rows. */
+  animation?: { frameHeight: number; delay?: number[]; loop?: number };
 }
 
 /** The target for `format` with sharp's default settings and no metadata (what peers and tests write). */
@@ -93,14 +95,20 @@ function inFormat(pipeline: SharpPipeline, t: EncodeTarget): SharpPipeline {
     case 'jpeg':
       return pipeline.jpeg({ quality: t.quality ?? ENCODE_OPTIONS.jpeg.quality });
     case 'webp':
-      return pipeline.webp({ quality: t.quality ?? ENCODE_OPTIONS.webp.quality });
+      return pipeline.webp({ quality: t.quality ?? ENCODE_OPTIONS.webp.quality, ...animationOptions(t) });
     case 'avif':
       return pipeline.avif({ quality: t.quality ?? ENCODE_OPTIONS.avif.quality });
     case 'gif':
-      return pipeline.gif();
+      return pipeline.gif(animationOptions(t));
     case 'tiff':
       return pipeline.tiff(t.quality === undefined ? {} : { quality: t.quality });
   }
+}
+
+/** An animation's frame timing, as the input had it. */
+function animationOptions(t: EncodeTarget): { loop?: number; delay?: number[] } {
+  const a = t.animation;
+  return a ? { ...(a.loop === undefined ? {} : { loop: a.loop }), ...(a.delay ? { delay: a.delay } : {}) } : {};
 }
 
 /** The input's metadata, onto `pipeline`: the ICC profile (converting into it) and, through `keepExif`, EXIF. */
@@ -170,7 +178,8 @@ function pixelPipeline(encodable: EncodablePixels, width: number, height: number
   const { layout, pixels } = encodable;
   const channels = (layout === 'rgb' ? 4 : LAYOUT_CHANNELS[layout]) as 1 | 2 | 3 | 4;
   // limitInputPixels: false — the image was admitted from its header already, and raw input has its own 268 Mpx default.
-  const img = sharp(pixels, { raw: { width, height, channels }, limitInputPixels: false });
+  const pageHeight = t.animation?.frameHeight;
+  const img = sharp(pixels, { raw: { width, height, channels, ...(pageHeight ? { pageHeight } : {}) }, limitInputPixels: false });
   // Raw input carries no colourspace: without an explicit b-w, libvips writes gray as sRGB.
   if (layout === 'gray' || layout === 'gray-alpha') return img.toColourspace('b-w');
   return layout === 'rgb' ? img.removeAlpha() : img;

@@ -72,9 +72,20 @@ export function outputName(input: string, o: OutputOptions, filter: string): str
   return o.name.replace(TOKENS, (_m, token: string) => (token === 'name' ? stem : token === 'ext' ? outExt : filter));
 }
 
-/** How one image is encoded: its output format and settings, and the input whose metadata it keeps unless stripped. */
-export function encodeTarget(header: ImageHeader, o: OutputOptions, source: string | Uint8Array): EncodeTarget {
+/**
+ * How one image is encoded: its output format and settings, and the input whose metadata it keeps unless stripped.
+ * @throws TesseraError Image naming `file` for an animation asked to go into a single-frame format
+ */
+export function encodeTarget(header: ImageHeader, o: OutputOptions, source: string | Uint8Array, file: string): EncodeTarget {
   const format = o.format === undefined || o.format === 'same' ? header.format : o.format;
+  const a = header.animation;
+  if (a) {
+    if (format !== 'webp' && format !== 'gif') {
+      throw new TesseraError(ErrorCode.Image, `${file}: is an animation of ${a.frames} frames, and ${format.toUpperCase()} holds one: write it as webp or gif (--format same keeps its own), or split the frames first`);
+    }
+    // An animation's metadata is not carried over (libvips would read the input again, frames and all).
+    return { format, quality: o.quality, animation: { frameHeight: header.height, delay: a.delay, loop: a.loop } };
+  }
   const keepsSomething = header.exif || header.icc !== undefined;
   return { format, quality: o.quality, pngLevel: o.pngLevel, keep: o.strip || !keepsSomething ? undefined : { source, header } };
 }

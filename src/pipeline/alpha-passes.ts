@@ -7,7 +7,24 @@
  * same passes over the same kernel (web/src/alpha.ts).
  */
 import { PAGE } from '../filter/abi.js';
+import { alphaMode, type FilterManifest } from '../filter/manifest.js';
 import type { PaddedLayout } from '../tiling/padded-image.js';
+
+/** How a filter whose manifest says `"alpha": "premultiplied"` is run (a straight filter has none). */
+export interface PremultipliedAlpha {
+  /**
+   * The filter maps pixels whose neighbourhood is opaque to opaque pixels: then a region
+   * found opaque skips the unpremultiply pass, which would be the identity on its output.
+   * True of every built-in (the blurs' weights sum exactly to their divisor, sharpen and
+   * sobel keep alpha); a user's filter is not trusted to, and its output is always checked.
+   */
+  keepsOpaque: boolean;
+}
+
+/** What a filter's manifest and origin say about its alpha: undefined for straight alpha. */
+export function premultipliedAlpha(manifest: Pick<FilterManifest, 'alpha'>, builtin: boolean): PremultipliedAlpha | undefined {
+  return alphaMode(manifest) === 'premultiplied' ? { keepsOpaque: builtin } : undefined;
+}
 
 /** The kernel's exports: each pass works in place on `rows` rows of `width` RGBA8 pixels, `stride` bytes apart. */
 export interface AlphaKernel {
@@ -72,6 +89,18 @@ export class AlphaPasses {
     return this.premultiply(source, layout.width + 2 * layout.halo, layout.height + 2 * layout.halo, layout.stride, memory);
   }
 
+  /**
+   * Premultiplies a padded source before a premultiplied filter's tiles run.
+   * @param knownOpaque every pixel is opaque (the decoder found no alpha channel): the pass,
+   *        the identity then, is not even run
+   * @returns whether the filtered output must be unpremultiplied: when some pixel was not
+   *          opaque, and always for a filter not known to keep opaque pixels opaque
+   */
+  premultiplyForFilter(alpha: PremultipliedAlpha, source: Uint8Array, layout: PaddedLayout, knownOpaque = false, memory?: WebAssembly.Memory): boolean {
+    const translucent = !knownOpaque && this.premultiplyPadded(source, layout, memory);
+    return translucent || !alpha.keepsOpaque;
+  }
+
   /** Unpremultiplies tightly packed RGBA8 pixels in place (a filtered output); as {@link premultiply}. */
   unpremultiplyPacked(rgba: Uint8Array, memory?: WebAssembly.Memory): boolean {
     return this.unpremultiply(rgba, rgba.length >>> 2, 1, rgba.length, memory);
@@ -79,7 +108,8 @@ export class AlphaPasses {
 
   private run(pass: Pass, bytes: Uint8Array, width: number, rows: number, stride: number, memory?: WebAssembly.Memory): boolean {
     if (width <= 0 || rows <= 0) return false;
-    if (bytes.length < (rows - 1) * stride + width * 4) throw new RangeError(`${rows} rows of ${width} pixels, ${stride} bytes apart, need more than the ${bytes.length} bytes given`);
+    const need = (rows - 1) * stride + width * 4;
+    if (bytes.length < need) throw new RangeError(`${rows} rows of ${width} RGBA pixels, ${stride} bytes apart, need ${need} bytes, got ${bytes.length}`);
     const rowBytes = width * 4;
     // Packed rows are one run of pixels: no per-row tails, and chunks of any length.
     const packed = rows === 1 || stride === rowBytes;

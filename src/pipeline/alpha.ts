@@ -7,15 +7,19 @@
  * whole image's would: the seams contract holds. The rounding is src/reference/alpha.ts's.
  *
  * Both passes are SIMD (assembly/host/premultiply.ts) and the identity on opaque pixels, which
- * they only read: an opaque image costs one read of its padded source and one of its output,
- * and nothing is written (skipping is exact, not an approximation).
+ * they only read and never write. An opaque region of a built-in filter costs one read of its
+ * padded source (the premultiply pass finds nothing to do, and its output, opaque too, needs no
+ * unpremultiply); one known to be opaque (`knownOpaque`: the decoder found no alpha channel)
+ * costs nothing. Every skip is exact: the pass skipped would have been the identity.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_KERNEL_DIR } from '../filter/artifacts.js';
 import type { PreparedImage } from '../strategies/index.js';
 import type { PaddedLayout } from '../tiling/padded-image.js';
-import { AlphaPasses } from './alpha-passes.js';
+import { AlphaPasses, type PremultipliedAlpha } from './alpha-passes.js';
+
+export { premultipliedAlpha, type PremultipliedAlpha } from './alpha-passes.js';
 
 let passes: AlphaPasses | undefined;
 
@@ -39,6 +43,15 @@ export function premultiplyPadded(source: Uint8Array, layout: PaddedLayout, memo
 /** Premultiplies a prepared region's padded source in place; as {@link premultiplyPadded}. */
 export function premultiplyRegion(region: PreparedImage): boolean {
   return premultiplyPadded(region.source, region.layout, region.memory);
+}
+
+/**
+ * Premultiplies a region before a premultiplied filter's tiles run.
+ * @param knownOpaque every pixel is opaque (the decoder found no alpha channel): not even scanned
+ * @returns whether the filtered output must be unpremultiplied (see {@link AlphaPasses.premultiplyForFilter})
+ */
+export function premultiplyForFilter(alpha: PremultipliedAlpha, region: PreparedImage, knownOpaque = false): boolean {
+  return load().premultiplyForFilter(alpha, region.source, region.layout, knownOpaque, region.memory);
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { PreparedImage } from '../strategies/index.js';
 import { bandAt, bandCount, type Band } from '../tiling/band.js';
 import { paddedLayout } from '../tiling/padded-image.js';
-import { premultiplyRegion, unpremultiplyPixels } from './alpha.js';
+import { premultiplyForFilter, unpremultiplyPixels } from './alpha.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { filterRegion, type DirectOutput, type RegionContext } from './region-filter.js';
 import type { StageTimes } from './stages.js';
@@ -41,8 +41,7 @@ export interface BandLoopOptions {
   onBand?: (done: number, total: number) => void;
   /**
    * Every pixel read is opaque (the decoder found no alpha channel): a premultiplied filter's
-   * premultiply pass, the identity then, is not run. Its output is still unpremultiplied —
-   * a read-only pass where the output is opaque — in case a filter lowers alpha.
+   * premultiply pass, the identity then, is not run, and neither is a built-in's unpremultiply.
    */
   opaque?: boolean;
 }
@@ -54,7 +53,6 @@ export interface BandLoopOptions {
 export async function runBands(ctx: RegionContext, options: BandLoopOptions, read: BandReader, write: BandWriter, stages: StageTimes): Promise<number> {
   const { width, height, halo, bandRows, depth, budget, bandBytes, label, direct, onBand, opaque } = options;
   const count = bandCount(height, bandRows);
-  const premultiplied = ctx.alpha === 'premultiplied';
   let next = 0;
   let tiles = 0;
   let bandsDone = 0;
@@ -79,15 +77,16 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
           tiles += done.tiles;
           await write(band, done.rows);
         } else {
-          if (premultiplied && !opaque) {
+          let unpremultiply = false;
+          if (ctx.premultiplied) {
             const t1 = performance.now();
-            premultiplyRegion(region);
+            unpremultiply = premultiplyForFilter(ctx.premultiplied, region, opaque);
             stages.splitMs += performance.now() - t1;
           }
           // Not `tiles += await …`: that reads `tiles` before the await, and lanes run at once.
           const n = await filterRegion(ctx, region, label, band.y0, stages, direct);
           tiles += n;
-          if (premultiplied) {
+          if (unpremultiply) {
             const t2 = performance.now();
             if (direct) unpremultiplyPixels(new Uint8Array(direct.buffer, band.y0 * direct.width * 4, band.rows * direct.width * 4));
             else unpremultiplyPixels(ctx.host.output(region), region.memory);

@@ -57,10 +57,11 @@ export async function processWhole(
     const t0 = performance.now();
     const image = await decodePixels(file, header, ctx.maxPixels, memory?.input);
     stages.decodeMs += performance.now() - t0;
+    if (header.animation) return await filterFrames(ctx, file, header, image.data, out, target, stages, memory);
     let layout: ChannelLayout = 'rgba';
     const tiles = await runBands(
       ctx,
-      { width, height, halo: ctx.halo, bandRows: height, depth: 1, bandBytes: 0, label: file },
+      { width, height, halo: ctx.halo, bandRows: height, depth: 1, bandBytes: 0, label: file, opaque: !header.hasAlpha },
       rowsFromMemory(image.data, width),
       async (_band, rgba) => {
         onPixels?.(file, rgba, width, height);
@@ -77,6 +78,39 @@ export async function processWhole(
   } finally {
     lease.release();
   }
+}
+
+/**
+ * An animation, frame by frame: each frame is an image of its own for the filter (its borders
+ * clamped, so no halo reaches into the frame above or below), the filtered frames stacked
+ * again and encoded with the input's timing. Errors name the frame.
+ */
+async function filterFrames(
+  ctx: JobContext, file: string, header: ImageHeader, frames: Uint8Array, out: string, target: EncodeTarget, stages: StageTimes, memory?: InMemory,
+): Promise<JobOutcome> {
+  const { width, height } = header;
+  const count = header.animation!.frames;
+  const frameBytes = width * height * 4;
+  const filtered = new Uint8Array(frameBytes * count);
+  let tiles = 0;
+  for (let f = 0; f < count; f++) {
+    const n = await runBands(
+      ctx,
+      { width, height, halo: ctx.halo, bandRows: height, depth: 1, bandBytes: 0, label: `${file} (frame ${f + 1} of ${count})`, opaque: !header.hasAlpha },
+      rowsFromMemory(frames.subarray(f * frameBytes, (f + 1) * frameBytes), width),
+      (_band, rgba) => filtered.set(rgba, f * frameBytes),
+      stages,
+    );
+    tiles += n;
+  }
+  const t1 = performance.now();
+  // Frames stay RGBA (or RGB): a gray layout would need every frame gray, for little gain on a short animation.
+  const layout: ChannelLayout = header.hasAlpha ? 'rgba' : 'rgb';
+  const encodable = { layout, pixels: filtered, rgba: filtered };
+  if (memory) memory.output = await encodeImageToBuffer(encodable, width, height * count, target, file);
+  else await encodeImage(encodable, width, height * count, target, out);
+  stages.encodeMs += performance.now() - t1;
+  return { layout, tiles };
 }
 
 /** Temporary disk a streamed image needs: its decoded rows and its filtered strips, RGBA8 each, plus headers. */
@@ -107,7 +141,7 @@ export async function processStreamed(
     let gray: GrayStatus = 'gray-opaque';
     const tiles = await runBands(
       ctx,
-      { width, height, halo: ctx.halo, bandRows: plan.bandRows, depth: plan.depth, budget: ctx.budget, bandBytes: plan.bandBytes, label: file, onBand },
+      { width, height, halo: ctx.halo, bandRows: plan.bandRows, depth: plan.depth, budget: ctx.budget, bandBytes: plan.bandBytes, label: file, onBand, opaque: !header.hasAlpha },
       rowsFromVipsFile(reader),
       async (band, rgba) => {
         // Once a band has colour the image is colour: the rest need no gray check.

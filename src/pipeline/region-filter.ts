@@ -6,7 +6,7 @@
  */
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { TileExecutor } from '../executors/index.js';
-import type { AlphaMode } from '../filter/manifest.js';
+import type { PremultipliedAlpha } from './alpha-passes.js';
 import type { PreparedImage, StrategyHost } from '../strategies/index.js';
 import { tileAt, tileGrid, type Tile } from '../tiling/plan.js';
 import { addStages, type StageTimes } from './stages.js';
@@ -26,11 +26,11 @@ export interface RegionContext {
   /** A fresh group id: tiles of one group (one region) may travel to a thread together. */
   nextGroup(): number;
   /**
-   * The filter's manifest `alpha`: with `premultiplied` the band loop premultiplies each
-   * region before its tiles and unpremultiplies the output after (pipeline/alpha.ts).
-   * @defaultValue 'straight'
+   * Set for a filter whose manifest says `"alpha": "premultiplied"`: the band loop
+   * premultiplies each region before its tiles and unpremultiplies the output after
+   * (pipeline/alpha.ts). Absent: straight alpha, no passes.
    */
-  alpha?: AlphaMode;
+  premultiplied?: PremultipliedAlpha;
   /**
    * Filters a whole prepared band elsewhere instead of tile by tile on `executor` (a queue
    * coordinator's band jobs): resolves with its filtered rows, tightly packed, and its tile count.

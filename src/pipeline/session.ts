@@ -10,7 +10,7 @@
 import { basename, join } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import { createExecutor, type TileExecutor } from '../executors/index.js';
-import { decodeWarnings, readImageHeader, type ImageHeader } from '../io/decode.js';
+import { decodeWarnings, framesOf, readImageHeader, type ImageHeader } from '../io/decode.js';
 import type { ImageFormat } from '../io/formats.js';
 import { encodeTarget, outputName, type OutputOptions } from '../io/output-spec.js';
 import { checkInputLink, guardOutput } from '../io/inputs.js';
@@ -18,8 +18,7 @@ import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
 import { RunTemp } from '../io/run-temp.js';
 import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { filterLabel, type FilterModule } from '../filter/filter-module.js';
-import { alphaMode } from '../filter/manifest.js';
-import { premultiplyRegion, unpremultiplyPixels } from './alpha.js';
+import { premultipliedAlpha, premultiplyForFilter, unpremultiplyPixels } from './alpha.js';
 import { runBands } from './band-loop.js';
 import { rowsFromMemory } from './band-sources.js';
 import { processStreamed, processWhole, type InMemory, type JobContext, type JobOutcome } from './image-jobs.js';
@@ -208,7 +207,7 @@ export class Session {
       tileSize: this.tileSize,
       filterLabel: filterLabel(this.filter),
       nextGroup: () => this.nextGroup++,
-      alpha: alphaMode(this.filter.manifest),
+      premultiplied: premultipliedAlpha(this.filter.manifest, this.filter.builtin),
       halo: this.halo,
       maxPixels: this.maxPixels,
       budget: this.budget,
@@ -325,7 +324,7 @@ export class Session {
         return band;
       },
     };
-    const outcome = await processStreamed(jobs, file, header, plan, out, encodeTarget(header, this.config.outputOptions, file), stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
+    const outcome = await processStreamed(jobs, file, header, plan, out, encodeTarget(header, this.config.outputOptions, file, file), stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
     return { ...outcome, bandRows: plan.bandRows, workers: [...workers].sort() };
   }
 
@@ -348,10 +347,9 @@ export class Session {
     try {
       region.source.set(padded);
       // The band loop's alpha passes, here where the band is filtered (the coordinator sent it straight).
-      const premultiplied = this.jobs.alpha === 'premultiplied';
-      if (premultiplied) premultiplyRegion(region);
+      const unpremultiply = this.jobs.premultiplied !== undefined && premultiplyForFilter(this.jobs.premultiplied, region);
       const tiles = await filterRegion(this.jobs, region, label, rowOffset, emptyStages());
-      if (premultiplied) unpremultiplyPixels(this.host.output(region), region.memory);
+      if (unpremultiply) unpremultiplyPixels(this.host.output(region), region.memory);
       // A copy: the region's buffers go back to the host.
       return { rows: this.host.output(region).slice(), tiles };
     } catch (err) {
@@ -375,8 +373,11 @@ export class Session {
       const out = join(outDir, this.outputName(file));
       await guardOutput(out, file, inputs);
       const header = await readImageHeader(file, this.maxPixels, undefined, this.config.read);
-      const target = encodeTarget(header, this.config.outputOptions, file);
-      const plan = this.planFor(header.width, header.height, file);
+      const target = encodeTarget(header, this.config.outputOptions, file, file);
+      const plan = this.planFor(header.width, header.height * framesOf(header), file);
+      if (header.animation && plan.mode !== 'whole') {
+        throw new TesseraError(ErrorCode.Image, `${file}: an animation of ${header.animation.frames} frames of ${header.width}×${header.height} is too big to filter whole within --memory, and only single images stream in bands; raise --memory`);
+      }
       const { layout, tiles } =
         plan.mode === 'whole'
           ? await processWhole(this.jobs, file, header, plan, out, target, stages, options.onPixels)
@@ -410,11 +411,11 @@ export class Session {
     const t0 = performance.now();
     try {
       const header = await readImageHeader(name, this.maxPixels, input, this.config.read);
-      const plan = this.planFor(header.width, header.height, name);
+      const plan = this.planFor(header.width, header.height * framesOf(header), name);
       if (plan.mode !== 'whole') return undefined;
       await this.executor.ready?.();
       const memory: InMemory = { input };
-      const target = encodeTarget(header, this.config.outputOptions, input);
+      const target = encodeTarget(header, this.config.outputOptions, input, name);
       const { layout, tiles } = await processWhole(this.jobs, name, header, plan, '', target, emptyStages(), undefined, memory);
       const result: ImageResult = {
         input: name, width: header.width, height: header.height, layout, channels: LAYOUT_CHANNELS[layout], format: target.format, tiles, ...warningsOf(name, header), ms: performance.now() - t0,

@@ -20,7 +20,7 @@ import { ABI_VERSION } from '../filter/abi.js';
 import type { ImageFormat } from '../io/formats.js';
 
 /** Version of this job layout; a worker refuses jobs of another. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Which filter a job runs: built-ins by name, every module by content hash, and the ABI both sides speak. */
 export interface FilterRef {

@@ -15,7 +15,7 @@ import { HOST_KERNEL_DIR } from '../../src/filter/artifacts.js';
 import { builtinFilterNames, loadFilter } from '../../src/filter/filter-module.js';
 import { alphaMode, manifestDifferences, parseManifest } from '../../src/filter/manifest.js';
 import { resolveParams } from '../../src/filter/params.js';
-import { premultiplyRegion, unpremultiplyPixels } from '../../src/pipeline/alpha.js';
+import { premultiplyForFilter, premultiplyRegion, unpremultiplyPixels } from '../../src/pipeline/alpha.js';
 import { AlphaPasses } from '../../src/pipeline/alpha-passes.js';
 import { rowsFromMemory } from '../../src/pipeline/band-sources.js';
 import { Session } from '../../src/pipeline/session.js';
@@ -31,6 +31,7 @@ import { firstDifference, randomImage, rng } from '../helpers/images.js';
 import { isAlive, requireRedis, startLocalRedis, startWorker, type LocalRedis } from '../helpers/queue.js';
 import { withSession } from '../helpers/session.js';
 import { tempDir } from '../helpers/temp.js';
+import { abiFilterWat, writeWasm } from '../helpers/wat.js';
 
 const PREMULTIPLIED = ['box-blur', 'gaussian-blur', 'sharpen', 'sobel'];
 const RED = [255, 0, 0];
@@ -290,9 +291,58 @@ describe('opaque images', () => {
     const source = new Uint8Array(layout.byteLength);
     writePadded(rgba, layout, source, 0);
     const copy = source.slice();
-    assert.equal(premultiplyRegion({ layout, source, srcBase: 0, dstBase: 0 }), false);
+    const region = { layout, source, srcBase: 0, dstBase: 0 };
+    assert.equal(premultiplyRegion(region), false);
     assert.equal(unpremultiplyPixels(rgba), false);
     assert.ok(Buffer.from(source).equals(Buffer.from(copy)), 'nothing written');
+    // A built-in's opaque region skips the unpremultiply pass; a user's filter is not trusted to keep opaque pixels opaque.
+    assert.equal(premultiplyForFilter({ keepsOpaque: true }, region), false, 'built-in: no unpremultiply');
+    assert.equal(premultiplyForFilter({ keepsOpaque: false }, region), true, "a user's filter: its output is checked");
+    assert.equal(premultiplyForFilter({ keepsOpaque: true }, { ...region, source: new Uint8Array(0) }, true), false, 'known opaque: not even scanned');
+  });
+});
+
+describe("a user's filter on premultiplied alpha", () => {
+  const tmp = tempDir('tessera-alpha-user-');
+  after(tmp.cleanup);
+
+  test('one that lowers alpha: bands that are opaque and bands that are not all match the image filtered whole', async () => {
+    // fade: copies each pixel and sets its alpha to 128 — an opaque band's output is translucent.
+    const body = `(local $y i32) (local $x i32) (local $o i32)
+      (block $rows (loop $row
+        (br_if $rows (i32.ge_u (local.get $y) (local.get $h)))
+        (local.set $x (i32.const 0))
+        (block $cols (loop $col
+          (br_if $cols (i32.ge_u (local.get $x) (local.get $w)))
+          (local.set $o (i32.shl (local.get $x) (i32.const 2)))
+          (i32.store (i32.add (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $ds))) (local.get $o))
+            (i32.or (i32.and (i32.load (i32.add (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $ss))) (local.get $o))) (i32.const 0x00ffffff))
+                    (i32.const 0x80000000)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $col)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row)))`;
+    const forms = {
+      shared: writeWasm(tmp.dir, 'fade', abiFilterWat(body), { name: 'fade', alpha: 'premultiplied' }),
+      copy: writeWasm(tmp.dir, 'fade-plain', abiFilterWat(body, { shared: false }), { name: 'fade-plain', alpha: 'premultiplied' }),
+    };
+    const width = 50;
+    const height = 40;
+    // The top half opaque, the bottom half not.
+    const rgba = randomImage(width, height, rng(8));
+    for (let i = 3; i < rgba.length / 2; i += 4) rgba[i] = 255;
+    const expected = rgba.slice();
+    premultiplyRows(expected, 0, width, height, width * 4);
+    for (let i = 3; i < expected.length; i += 4) expected[i] = 128;
+    unpremultiplyRows(expected, 0, width, height, width * 4);
+    for (const [strategy, filter] of Object.entries(forms) as Array<[StrategyName, string]>) {
+      for (const bandRows of [8, 40]) {
+        await withSession({ filter, strategy, workers: 1, tileSize: 16, bandRows }, async (session) => {
+          const diff = firstDifference(await session.filterPixels(rgba, width, height), expected, width);
+          assert.equal(diff, undefined, `${strategy} bandRows=${bandRows}: ${diff}`);
+        });
+      }
+    }
   });
 });
 

@@ -18,13 +18,16 @@ import { descendants } from 'tessera-bench/startup/containers/proc-memory';
 import { ownPrefix, runcList } from 'tessera-bench/startup/containers/runc';
 import { renderStartupMarkdown } from 'tessera-bench/startup/markdown';
 import type { StartupReport } from 'tessera-bench/startup/types';
-import { requireTool } from '../helpers/tools.js';
+import { IN_CI, requireTool } from '../helpers/tools.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const runc = findOnPath('runc');
 const bwrap = findOnPath('bwrap');
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
-const skip = requireTool('runc and bwrap, as root', Boolean(runc && bwrap && isRoot), 'apt-get install runc bubblewrap, and run the tests as root');
+const skip =
+  !isRoot && !IN_CI
+    ? 'runc needs root and Linux: run the tests as root (sudo npm test); skipping the container tests'
+    : requireTool('runc or bwrap', Boolean(runc && bwrap), 'apt-get install runc bubblewrap');
 const MiB = 2 ** 20;
 
 /** What a run of process `pid` may have left: its containers in `runc list`, its temporary directories. */
@@ -67,7 +70,8 @@ test('bwrap and runc levels are bit-identical to the pooled instance; holding co
   assert.deepEqual(report.holding.map((h) => [h.kind, h.sandboxes, h.processes]), [['runc', 2, 2], ['bwrap', 2, 3], ['process', 2, 1], ['instance', 300, 0]]);
   for (const h of report.holding) {
     const { rss, pss, pssAnon, pssFile } = h.memory;
-    assert.ok(pss > 0 && pss <= rss * 1.01, `${h.kind}: PSS ${pss} within RSS ${rss}`);
+    // An instance's figure is a growth over hundreds of them: a few pages of noise either way.
+    assert.ok(pss > 0 && pss <= rss * 1.01 + (h.kind === 'instance' ? 1024 : 0), `${h.kind}: PSS ${pss} within RSS ${rss}`);
     assert.ok(Math.abs(pssAnon + pssFile - pss) <= pss * 0.05 + 8192, `${h.kind}: anon + file ≈ PSS`);
     assert.equal(h.perGiB.pss, Math.floor(2 ** 30 / pss));
     if (h.kind === 'instance') assert.ok(rss < MiB, `an idle instance holds ${rss} bytes`);

@@ -46,6 +46,13 @@ function maxDifference(a: Uint8Array, b: Uint8Array): number {
   return max;
 }
 
+function meanDifference(a: Uint8Array, b: Uint8Array): number {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
 describe('images as their owners expect', () => {
   const tmp = tempDir('tessera-owners-');
   const run = (input: string, out: string, more: string[] = []) => runCli(['run', '--filter', 'invert', '--input', input, '--output', out, '--no-progress', ...more]);
@@ -103,20 +110,61 @@ describe('images as their owners expect', () => {
     assert.ok(summary.results.every((x) => x.warnings?.length === 1 && /16-bit/.test(x.warnings[0])), 'each result carries its warning');
   });
 
-  test('animated WebP and GIF inputs are refused naming the file and the frame count; the other images are written', async () => {
+  test('animated WebP and GIF: every frame filtered on its own and written back animated with its timing; PNG cannot hold them and says so', async () => {
     const dir = join(tmp.dir, 'animated');
     mkdirSync(dir);
-    const frames = randomImage(20, 60, rng(3), true);
+    // Three smooth frames, each unlike the others (lossy codecs keep smooth pictures close).
+    const frames = Buffer.alloc(20 * 60 * 4);
+    for (let y = 0; y < 60; y++) for (let x = 0; x < 20; x++) frames.set([(x * 12 + y * 40) & 255, (y % 20) * 12, Math.floor(y / 20) * 100, 255], (y * 20 + x) * 4);
     const animated = () => sharp(frames, { raw: { width: 20, height: 60, channels: 4, pageHeight: 20 } });
-    await animated().webp({ loop: 0, delay: [100, 100, 100] }).toFile(join(dir, 'anim.webp'));
-    await animated().gif({ loop: 0, delay: [100, 100, 100] }).toFile(join(dir, 'anim.gif'));
-    await rgbInput().png().toFile(join(dir, 'still.png'));
+    await animated().webp({ loop: 2, delay: [100, 150, 200], lossless: true }).toFile(join(dir, 'anim.webp'));
+    await animated().gif({ loop: 0, delay: [100, 150, 200] }).toFile(join(dir, 'anim.gif'));
     const out = join(tmp.dir, 'animated-out');
+    const r = await runCli(['run', '--filter', 'box-blur', '--param', 'radius=2', '--input', dir, '--output', out, '--no-progress']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const name of ['anim.webp', 'anim.gif']) {
+      const input = await sharp(join(dir, name), { animated: true }).metadata();
+      const meta = await sharp(join(out, name), { animated: true }).metadata();
+      assert.deepEqual([meta.pages, meta.pageHeight, meta.width, meta.loop, meta.delay], [3, 20, 20, input.loop, input.delay], `${name}: frames, size and timing kept`);
+      // Each frame is the frame filtered alone (its borders clamped), as tessera run would filter it as a still image.
+      const stills = join(tmp.dir, `frames-${name}`);
+      mkdirSync(join(stills, 'in'), { recursive: true });
+      for (let f = 0; f < 3; f++) await sharp(join(dir, name), { page: f }).png().toFile(join(stills, 'in', `f${f}.png`));
+      const alone = await runCli(['run', '--filter', 'box-blur', '--param', 'radius=2', '--input', join(stills, 'in'), '--output', join(stills, 'out'), '--no-progress']);
+      assert.equal(alone.code, 0, alone.stderr);
+      for (let f = 0; f < 3; f++) {
+        const want = await sharp(join(stills, 'out', `f${f}.png`)).ensureAlpha().raw().toBuffer();
+        const got = await sharp(join(out, name), { page: f }).ensureAlpha().raw().toBuffer();
+        // Through one lossy encode (WebP at sharp's quality 80; GIF re-quantises to 256 colours): as close as that
+        // encode allows. A frame filtered across its neighbours' rows, or another frame's pixels, would be far off.
+        // What that one encode alone does to the frame filtered as a still: the yardstick.
+        const still = sharp(join(stills, 'out', `f${f}.png`));
+        const encoded = await sharp(await (name.endsWith('.gif') ? still.gif() : still.webp({ quality: 80 })).toBuffer()).ensureAlpha().raw().toBuffer();
+        const mean = meanDifference(got, want);
+        const yardstick = meanDifference(encoded, want);
+        assert.ok(mean <= 1.5 * yardstick + 1, `${name} frame ${f}: mean |Δ| ${mean.toFixed(2)}, the encode alone ${yardstick.toFixed(2)}`);
+        if (f > 0) {
+          const other = await sharp(join(stills, 'out', `f${f - 1}.png`)).ensureAlpha().raw().toBuffer();
+          assert.ok(meanDifference(got, other) > 3 * mean + 5, `${name} frame ${f} is not frame ${f - 1}`);
+        }
+      }
+    }
+    const png = await run(dir, join(tmp.dir, 'animated-png'), ['--format', 'png']);
+    assert.equal(png.code, 1);
+    assert.match(png.stderr, /anim\.webp: is an animation of 3 frames, and PNG holds one: write it as webp or gif/);
+  });
+
+  test('a multi-page TIFF is refused naming its page count; the other images are written', async () => {
+    const dir = join(tmp.dir, 'pages');
+    mkdirSync(dir);
+    const pages = randomImage(20, 40, rng(4), true);
+    await sharp(pages, { raw: { width: 20, height: 40, channels: 4, pageHeight: 20 } }).tiff().toFile(join(dir, 'pages.tiff'));
+    await rgbInput().png().toFile(join(dir, 'still.png'));
+    const out = join(tmp.dir, 'pages-out');
     const r = await run(dir, out);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /anim\.webp: is an animated WebP of 3 frames; .*refused/);
-    assert.match(r.stderr, /anim\.gif: is an animated GIF of 3 frames; .*refused/);
-    assert.deepEqual(readdirSync(out), ['still.png'], 'no first-frame-only output, the still image written');
+    assert.match(r.stderr, /pages\.tiff: is a multi-page TIFF of 2 pages; .*refused/);
+    assert.deepEqual(readdirSync(out), ['still.png']);
   });
 
   test('ICC profiles are kept (a Display-P3 JPEG comes back P3, its colours converted back), EXIF too; --strip drops both', async () => {

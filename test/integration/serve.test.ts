@@ -280,6 +280,11 @@ test('tessera serve --no-isolation: the page says so and falls back to copy, sti
     assertSamePng(blur, await runCliOutput(input, join(tmp.dir, 'out-blur'), 'gaussian-blur'), 'gaussian-blur under copy');
     const gray = await runInPage(page, { label: 'grayscale', name: 'grayscale', params: {} });
     assertSamePng(gray, await runCliOutput(input, join(tmp.dir, 'out-gray'), 'grayscale'), 'grayscale under copy');
+    // A translucent image through a filter on premultiplied alpha: the page's alpha passes without a shared memory (chunked).
+    const translucent = join(tmp.dir, 'translucent.png');
+    await writeTestPng(translucent, 301, 199);
+    const soft = await runInPage(page, { label: 'box-blur', name: 'box-blur', params: { radius: 2 }, image: translucent });
+    assertSamePng(soft, await runCliOutput(translucent, join(tmp.dir, 'out-soft'), 'box-blur'), 'box-blur on a translucent image under copy');
     const shot = artifact('serve-copy.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`# screenshot: ${shot}`);

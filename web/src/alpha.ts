@@ -4,8 +4,9 @@
  * the same kernel (assembly/host/premultiply.ts, served beside the page's scripts) driven by
  * the same code (src/pipeline/alpha-passes.ts), so the pixels are the CLI's.
  */
-import { alphaMode, MANIFEST_SECTION, parseManifest, type AlphaMode } from '../../src/filter/manifest.js';
-import { AlphaPasses } from '../../src/pipeline/alpha-passes.js';
+import { MANIFEST_SECTION, parseManifest } from '../../src/filter/manifest.js';
+import { AlphaPasses, premultipliedAlpha, type PremultipliedAlpha } from '../../src/pipeline/alpha-passes.js';
+import type { ApiFilter } from '../../src/serve/api-types.js';
 
 let passes: Promise<AlphaPasses> | undefined;
 
@@ -22,8 +23,18 @@ export function alphaPasses(): Promise<AlphaPasses> {
   return passes;
 }
 
-/** The alpha mode a compiled filter's own manifest declares (its `tessera.manifest` section, as the loader reads it). */
-export function declaredAlpha(module: WebAssembly.Module, label: string): AlphaMode {
+/** A filter on premultiplied alpha: how it is run, and the passes to run around its tiles. */
+export interface FilterAlphaPasses {
+  alpha: PremultipliedAlpha;
+  passes: AlphaPasses;
+}
+
+/**
+ * The alpha passes a compiled filter needs, from its own manifest (the `tessera.manifest`
+ * section, as tessera's loader reads it) and whether it is a built-in: undefined for straight alpha.
+ */
+export async function alphaPassesFor(module: WebAssembly.Module, filter: Pick<ApiFilter, 'label' | 'builtin'>): Promise<FilterAlphaPasses | undefined> {
   const sections = WebAssembly.Module.customSections(module, MANIFEST_SECTION);
-  return sections.length ? alphaMode(parseManifest(new TextDecoder().decode(sections[0]), label)) : 'straight';
+  const alpha = sections.length ? premultipliedAlpha(parseManifest(new TextDecoder().decode(sections[0]), filter.label), filter.builtin) : undefined;
+  return alpha && { alpha, passes: await alphaPasses() };
 }

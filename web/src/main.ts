@@ -157,7 +157,7 @@ async function runOnce(): Promise<void> {
     const plan = await fetchPlan({ filter: filter.id, params, tileSize, strategy });
     let filtered;
     try {
-      filtered = await runFilter(state.pool, filter, plan, strategy, image.rgba, image.width, image.height, tileSize);
+      filtered = await runFilter(state.pool, filter, plan, strategy, image.rgba, image.width, image.height, tileSize, !image.hasAlpha);
     } catch (err) {
       // The words tessera run prints for a failed tile or an image too big for a wasm32 memory.
       if (err instanceof TileFailure) throw new Error(`${image.name}: filter ${filter.label} failed on ${describeTile(err.tile)}: ${err.reason}`);

@@ -11,7 +11,7 @@ import { PAGE } from '../../src/filter/abi.js';
 import { MemoryPool } from '../../src/strategies/memory-pool.js';
 import { paddedLayout, writePadded } from '../../src/tiling/padded-image.js';
 import type { ApiFilter, ApiPlan } from '../../src/serve/api-types.js';
-import { alphaPasses, declaredAlpha } from './alpha.js';
+import { alphaPassesFor } from './alpha.js';
 import { sharedLayout } from './shared-layout.js';
 import type { PoolStats, TilePool } from './tile-pool.js';
 import { tileGrid, type TileGrid } from './tiles.js';
@@ -52,14 +52,16 @@ let memories = { url: '', pool: new MemoryPool() };
 
 /**
  * Filters `rgba` (width×height RGBA8) with `filter` as `plan` says, tiles of `tileSize`.
+ * @param knownOpaque the decoded image has no alpha channel (every alpha is 255): a filter on
+ *        premultiplied alpha then skips the premultiply pass, the identity, as tessera run does
  * @throws TileFailure from the pool; RangeError when the image cannot fit a wasm32 memory
  */
 export async function runFilter(
-  pool: TilePool, filter: ApiFilter, plan: ApiPlan, strategy: Strategy, rgba: Uint8Array, width: number, height: number, tileSize: number,
+  pool: TilePool, filter: ApiFilter, plan: ApiPlan, strategy: Strategy, rgba: Uint8Array, width: number, height: number, tileSize: number, knownOpaque = false,
 ): Promise<FilterRun> {
   const form = strategy === 'shared' ? filter.shared! : filter.plain!;
   const module = await compileFilter(form.url);
-  const alpha = declaredAlpha(module, filter.label) === 'premultiplied' ? await alphaPasses() : undefined;
+  const premultiplied = await alphaPassesFor(module, filter);
   const grid = tileGrid(width, height, tileSize);
   const base = { module, params: plan.params, grid, tileTimeoutMs: plan.tileTimeoutMs };
   const t0 = performance.now();
@@ -67,9 +69,9 @@ export async function runFilter(
     const padded = paddedLayout(width, height, plan.halo);
     const source = new Uint8Array(padded.byteLength);
     writePadded(rgba, padded, source, 0);
-    alpha?.premultiplyPadded(source, padded);
+    const unpremultiply = premultiplied?.passes.premultiplyForFilter(premultiplied.alpha, source, padded, knownOpaque);
     const { output, stats } = await pool.runCopy({ ...base, memory: form.memory, maxMemoryPages: plan.maxMemoryPages, halo: plan.halo, padded, source });
-    alpha?.unpremultiplyPacked(output);
+    if (premultiplied && unpremultiply) premultiplied.passes.unpremultiplyPacked(output);
     return { output, strategy, grid, workers: pool.size, wallMs: performance.now() - t0, stats };
   }
   const layout = sharedLayout(width, height, plan.halo, form, plan.scratchBytes, pool.size, plan.maxMemoryPages);
@@ -78,10 +80,11 @@ export async function runFilter(
   const memory = pooled?.memory ?? new WebAssembly.Memory({ initial: layout.hostPages, maximum: layout.maximumPages, shared: true });
   const hostPages = pooled?.hostPages ?? layout.hostPages;
   writePadded(rgba, layout.padded, new Uint8Array(memory.buffer), layout.srcBase);
-  alpha?.premultiplyPadded(new Uint8Array(memory.buffer, layout.srcBase, layout.padded.byteLength), layout.padded, memory);
+  const source = new Uint8Array(memory.buffer, layout.srcBase, layout.padded.byteLength);
+  const unpremultiply = premultiplied?.passes.premultiplyForFilter(premultiplied.alpha, source, layout.padded, knownOpaque, memory);
   const stats = await pool.runShared({ ...base, memory, layout });
   const result = new Uint8Array(memory.buffer, layout.dstBase, width * height * 4);
-  alpha?.unpremultiplyPacked(result, memory);
+  if (premultiplied && unpremultiply) premultiplied.passes.unpremultiplyPacked(result, memory);
   // slice(): a copy in page memory — ImageData and Blob take no shared buffers, and the memory goes back to the pool.
   const output = result.slice();
   const wallMs = performance.now() - t0;

@@ -93,7 +93,7 @@ function startupCommand(): Command {
     .option('--sandbox-starts <n>', 'fresh bwrap sandboxes and runc containers timed per level, after one cold start (each ~40–100 ms)', positiveInt('--sandbox-starts'), 40)
     .option('--idle-sandboxes <n>', 'idle sandboxes of each kind (runc, bwrap, plain process) held at once for their memory (each ~10–45 MiB)', positiveInt('--idle-sandboxes'), 10)
     .option('--pipe-images <n>', 'images of the bench\'s set for pipe inside containers', positiveInt('--pipe-images'), 24)
-    .option('--pipe-rounds <n>', 'timed rounds of pipe, pipe under bwrap and pipe under runc (0: none)', nonNegativeInt('--pipe-rounds'), 3)
+    .option('--pipe-rounds <n>', 'timed rounds of pipe, pipe under bwrap and pipe under runc (0: none)', nonNegativeInt('--pipe-rounds'), 5)
     .option('-o, --out <dir>', 'where startup.json and startup.md go', 'bench-results')
     .addHelpText(
       'after',

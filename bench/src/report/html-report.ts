@@ -170,7 +170,7 @@ ${chart('peers')}`
 ${
   startup
     ? `<h2 id="startup">Start-up, isolation and density</h2>
-<p class="intro">From <code>tessera bench startup</code>: what a sandbox costs to start (compile, cache, instantiate, first call), per unit of work at three isolation levels, to hold in memory, and to ship${startup.extism ? '; and tessera\'s filters run as an Extism plugin, per tile and per plugin created' : ''}.</p>
+<p class="intro">From <code>tessera bench startup</code>: what a sandbox costs to start (compile, cache, instantiate, first call), per unit of work at each isolation level (pooled and fresh instances, a fresh process${startup.containers ? ', a bwrap sandbox and a runc container' : ''}), to hold in memory, and to ship${startup.extism ? '; and tessera\'s filters run as an Extism plugin, per tile and per plugin created' : ''}.</p>
 ${chart('isolation')}
 ${chart('startup')}
 ${chart('tiers')}

@@ -16,7 +16,7 @@ const LEVEL_LABEL: Record<string, string> = {
 /** The container levels' colours (issue 17), beyond the rungs' own. */
 const CONTAINER_COLORS = { bwrap: '#edc948', runc: '#59a14f' } as const;
 
-/** One tile at three isolation levels: median bar, p99 whisker, log scale. */
+/** One tile at each isolation level: median bar, p99 whisker, log scale. */
 async function isolationChart(s: StartupReport): Promise<Chart> {
   const order = ['pooled', 'instance', 'process', 'bwrap', 'runc'].filter((l) => s.isolation.some((i) => i.level === l));
   const levelColor: Record<string, string> = { pooled: COLORS.strategy.copy, instance: COLORS.strategy['copy-instance'], process: COLORS.strategy.disk, ...CONTAINER_COLORS };

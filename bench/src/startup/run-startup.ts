@@ -22,7 +22,7 @@ import { median, quantile } from '../stats.js';
 import type { IsolationCost, ModuleStartup, StartupReport } from './types.js';
 import { measureExtism } from './extism.js';
 import { isolationTile, TILE_SIDE, type IsolationTile } from './isolation-tile.js';
-import { freshProcess, measureFreshLevel } from './containers/fresh-sandboxes.js';
+import { freshProcess, measureFreshLevels } from './containers/fresh-sandboxes.js';
 import { measureContainers } from './containers/measure-containers.js';
 
 const run = promisify(execFile);
@@ -50,7 +50,7 @@ export interface StartupOptions {
   sandboxStarts?: number;
   /** Idle sandboxes of each kind held at once for the holding cost. @defaultValue 10 */
   idleSandboxes?: number;
-  /** Images of the bench's set for pipe in containers, and timed rounds over them; 0 rounds skips those rows. @defaultValue 24 images, 3 rounds */
+  /** Images of the bench's set for pipe in containers, and timed rounds over them; 0 rounds skips those rows. @defaultValue 24 images, 5 rounds */
   pipeImages?: number;
   pipeRounds?: number;
   onStep?: (label: string) => void;
@@ -234,13 +234,11 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
   step('isolation: pooled instance, fresh instance, fresh process');
   const tile = isolationTile(isolationFilter);
   const pooled = inProcessIsolation(tile, 'pooled', options.tiles ?? 1000);
-  const isolation = [
-    pooled.cost,
-    inProcessIsolation(tile, 'instance', options.tiles ?? 1000, pooled.output).cost,
-    await measureFreshLevel('process', freshProcess(join(BUILTIN_FILTER_DIR, `${isolationFilter}.wasi.wasm`)), tile, { count: options.processes ?? 40, expected: pooled.output }),
-  ];
+  const isolation = [pooled.cost, inProcessIsolation(tile, 'instance', options.tiles ?? 1000, pooled.output).cost];
+  const processLevel = () => measureFreshLevels([{ level: 'process', start: freshProcess(join(BUILTIN_FILTER_DIR, `${isolationFilter}.wasi.wasm`)), count: options.processes ?? 40 }], tile, { expected: pooled.output });
   let containers: StartupReport['containers'];
   const containerNotes: string[] = [];
+  // With containers, the fresh-process level is timed in rounds interleaved with the bwrap and runc ones.
   if (options.containers !== false) {
     try {
       const measured = await measureContainers({
@@ -248,6 +246,7 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
         tile,
         expected: pooled.output,
         starts: options.sandboxStarts,
+        processStarts: options.processes ?? 40,
         idle: options.idleSandboxes,
         instances: options.instances,
         pipe: options.pipeRounds !== 0,
@@ -255,6 +254,7 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
         pipeRounds: options.pipeRounds,
         onStep: step,
       });
+      if (!measured.levels.some((l) => l.level === 'process')) isolation.push(...(await processLevel()));
       isolation.push(...measured.levels);
       containers = measured.report;
       containerNotes.push(
@@ -264,6 +264,7 @@ export async function runStartupBench(options: StartupOptions = {}): Promise<Sta
       containerNotes.push(`Container rows not measured: ${(err as Error).message}`);
     }
   }
+  if (!isolation.some((l) => l.level === 'process')) isolation.splice(2, 0, ...(await processLevel()));
   step('memory per instance');
   const count = options.instances ?? 1000;
   const perInstance = await memoryPerInstance(isolationFilter, count);

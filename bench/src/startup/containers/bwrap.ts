@@ -1,7 +1,7 @@
 /**
  * A bubblewrap sandbox for one filter process: every namespace unshared (user, pid, network
- * with only lo, ipc, uts, cgroup, mount), an empty root with read-only binds of exactly the
- * files the process needs (`filterProcessFiles`), a private /proc and a minimal /dev, no
+ * with only lo, ipc, uts, cgroup, mount), an empty read-only root with read-only binds of exactly
+ * the files the process needs (`filterProcessFiles`), a private /proc and a minimal /dev, no
  * capabilities, uid/gid 65534, a clean environment, and `--die-with-parent` so that the sandbox
  * never outlives whoever started it.
  */
@@ -33,6 +33,8 @@ export function bwrapCommand(files: readonly SandboxFile[], bwrap = 'bwrap'): st
     ...binds,
     '--proc', '/proc',
     '--dev', '/dev',
+    // bwrap's root is a writable tmpfs; read-only like the container's.
+    '--remount-ro', '/',
     '--chdir', '/',
     '--',
   ];

@@ -49,27 +49,43 @@ export function freshContainer(runc: string, bundle: OciBundle, ids: ContainerId
   };
 }
 
-/** Options of {@link measureFreshLevel}. */
-export interface FreshLevelOptions {
+/** One level to time: its name, how it starts, how many warm starts. */
+export interface FreshLevel {
+  level: IsolationCost['level'];
+  start: FreshSandbox;
   /** Warm starts timed after the cold one. */
   count: number;
-  /** Stop starting more once this much time has gone (the samples so far are reported). @defaultValue 120000 */
+}
+
+/** Options of {@link measureFreshLevels}. */
+export interface FreshLevelOptions {
+  /** Stop starting more once this much time has gone (the samples so far are reported). @defaultValue 180000 */
   budgetMs?: number;
   /** The pooled instance's output of the same tile: every start's output must equal it. */
   expected: Uint8Array;
 }
 
-/** Times `count` warm starts of `level` after one cold start; `samples` says how many fit the time budget. */
-export async function measureFreshLevel(level: IsolationCost['level'], start: FreshSandbox, tile: IsolationTile, options: FreshLevelOptions): Promise<IsolationCost> {
-  const deadline = performance.now() + (options.budgetMs ?? 120_000);
+/**
+ * Times each level's cold start, then its warm starts in interleaved rounds (one start of each
+ * level per round, while it has starts left), so that a load spike on this shared machine hits
+ * every level alike rather than whichever ran during it. `samples` says how many fit the budget.
+ */
+export async function measureFreshLevels(levels: readonly FreshLevel[], tile: IsolationTile, options: FreshLevelOptions): Promise<IsolationCost[]> {
+  const deadline = performance.now() + (options.budgetMs ?? 180_000);
   const same = (r: FrameRun) => Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.length).equals(options.expected);
-  const cold = await start(tile);
-  let verified = same(cold);
-  const samples: number[] = [];
-  for (let i = 0; i < options.count && performance.now() < deadline; i++) {
-    const run = await start(tile);
-    verified &&= same(run);
-    samples.push(run.ms);
+  const state = [];
+  for (const l of levels) {
+    const cold = await l.start(tile);
+    state.push({ ...l, coldMs: cold.ms, verified: same(cold), samples: [] as number[] });
   }
-  return { level, samples: samples.length, medianMs: median(samples), p99Ms: quantile(samples, 0.99), coldMs: cold.ms, verified };
+  const rounds = Math.max(0, ...levels.map((l) => l.count));
+  for (let i = 0; i < rounds && performance.now() < deadline; i++) {
+    for (const l of state) {
+      if (i >= l.count) continue;
+      const run = await l.start(tile);
+      l.verified &&= same(run);
+      l.samples.push(run.ms);
+    }
+  }
+  return state.map((l) => ({ level: l.level, samples: l.samples.length, medianMs: median(l.samples), p99Ms: quantile(l.samples, 0.99), coldMs: l.coldMs, verified: l.verified }));
 }

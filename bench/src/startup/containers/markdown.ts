@@ -63,7 +63,7 @@ function pipePart(c: ContainersReport): string[] {
     '',
     markdownTable(
       ['way', 'runs', 'median', 'images/s', 'Mpx/s', 'vs pipe', 'cold run', 'verified'],
-      p.rows.map((r) => [name[r.launcher], String(r.runs), formatMs(r.medianMs, 'table'), r.imagesPerS.toFixed(1), r.mpxPerS.toFixed(1), formatRatio(r.vsPipe, 'table'), formatMs(r.coldMs, 'table'), r.verified ? 'yes' : '**NO**']),
+      p.rows.map((r) => [name[r.launcher], String(r.runs), formatMs(r.medianMs, 'table'), r.imagesPerS.toFixed(1), r.mpxPerS.toFixed(1), formatRatio(r.vsPipe, 'report'), formatMs(r.coldMs, 'table'), r.verified ? 'yes' : '**NO**']),
     ),
   ];
 }

@@ -22,7 +22,7 @@ import type { IsolationCost } from '../types.js';
 import type { IsolationTile } from '../isolation-tile.js';
 import { bwrapCommand } from './bwrap.js';
 import { filterProcessArgv, filterProcessFiles, type SandboxFile } from './filter-process-files.js';
-import { freshBwrap, freshContainer, measureFreshLevel } from './fresh-sandboxes.js';
+import { freshBwrap, freshContainer, freshProcess, measureFreshLevels, type FreshLevel } from './fresh-sandboxes.js';
 import { measureHoldingCosts, type SandboxRuntimes } from './holding-cost.js';
 import { OciBundle } from './oci-bundle.js';
 import { packOciArchive } from './oci-image.js';
@@ -40,8 +40,10 @@ export interface ContainerOptions {
   filter: string;
   tile: IsolationTile;
   expected: Uint8Array;
-  /** Warm fresh starts per level, after one cold start. @defaultValue 40 */
+  /** Warm fresh starts per container level, after one cold start. @defaultValue 40 */
   starts?: number;
+  /** Also time the plain fresh-process level, interleaved with the container levels, this many warm starts (its figure then comes from here). */
+  processStarts?: number;
   /** Idle sandboxes of each process kind held at once. @defaultValue 10 */
   idle?: number;
   /** Idle instances held in one process. @defaultValue 1000 */
@@ -50,7 +52,7 @@ export interface ContainerOptions {
   pipe?: boolean;
   /** Images of the bench's set for the pipe rows. @defaultValue all 24 */
   pipeImages?: number;
-  /** Timed rounds of the pipe rows. @defaultValue 3 */
+  /** Timed rounds of the pipe rows. @defaultValue 5 */
   pipeRounds?: number;
   onStep?: (label: string) => void;
 }
@@ -133,14 +135,13 @@ export async function measureContainers(options: ContainerOptions): Promise<Cont
     step(runc ? `containers: building the rootfs and config.json in ${work}` : 'containers: listing what a filter process needs');
     const bundle = runc ? new OciBundle(join(work, 'bundle'), files, runc) : undefined;
     const starts = options.starts ?? 40;
-    if (bwrap) {
-      step(`isolation: fresh bwrap sandbox per tile (${starts} + 1 cold)`);
-      levels.push(await measureFreshLevel('bwrap', freshBwrap(bwrap, files, commandPath, reaper), options.tile, { count: starts, expected: options.expected }));
-    }
-    if (runc && bundle) {
-      step(`isolation: fresh runc container per tile (${starts} + 1 cold)`);
-      levels.push(await measureFreshLevel('runc', freshContainer(runc, bundle, ids, commandPath, reaper), options.tile, { count: starts, expected: options.expected }));
-    }
+    const fresh: FreshLevel[] = [
+      ...(options.processStarts ? [{ level: 'process' as const, start: freshProcess(commandPath, reaper), count: options.processStarts }] : []),
+      ...(bwrap ? [{ level: 'bwrap' as const, start: freshBwrap(bwrap, files, commandPath, reaper), count: starts }] : []),
+      ...(runc && bundle ? [{ level: 'runc' as const, start: freshContainer(runc, bundle, ids, commandPath, reaper), count: starts }] : []),
+    ];
+    step(`isolation: a fresh ${fresh.map((l) => l.level).join(', a fresh ')} per tile, interleaved (${starts} each + 1 cold)`);
+    levels.push(...(await measureFreshLevels(fresh, options.tile, { expected: options.expected })));
     const runtimes: SandboxRuntimes = { ...(runc && bundle ? { runc: { runc, bundle, ids } } : {}), ...(bwrap ? { bwrap: { bwrap, files } } : {}) };
     report.holding = await measureHoldingCosts({
       sandboxes: options.idle ?? 10,
@@ -168,7 +169,7 @@ export async function measureContainers(options: ContainerOptions): Promise<Cont
         filter: options.filter,
         launchers,
         images: options.pipeImages,
-        rounds: options.pipeRounds ?? 3,
+        rounds: options.pipeRounds ?? 5,
         workers: availableParallelism(),
         scratch: join(work, 'pipe'),
         onStep: step,

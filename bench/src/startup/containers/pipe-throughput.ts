@@ -3,7 +3,8 @@
  * on the bench's image set with its long-lived filter processes plain, each in a bwrap sandbox,
  * and each in a runc container (one container per pipe worker, through the strategy's launcher
  * hook). Sessions are opened once (the cold run starts their processes), then timed in
- * interleaved rounds, so that drift of this shared machine hits every way alike. Every output
+ * interleaved rounds, each starting with another way, so that drift of this shared machine hits
+ * every way alike. Every output
  * is compared with a `copy` session's (the pooled instance), bit for bit.
  */
 import { mkdirSync, rmSync } from 'node:fs';
@@ -84,7 +85,11 @@ export async function measurePipeThroughput(options: PipeThroughputOptions): Pro
     }
     for (let r = 0; r < options.rounds; r++) {
       step(`pipe in containers: round ${r + 1}/${options.rounds}`);
-      for (const way of ways) way.samples.push(await runVerified(way, files, expected));
+      // Each round starts with another way, so that no way always runs first (after the others' verification) or last.
+      for (let k = 0; k < ways.length; k++) {
+        const way = ways[(r + k) % ways.length];
+        way.samples.push(await runVerified(way, files, expected));
+      }
     }
   } finally {
     for (const way of ways) await way.session.close();

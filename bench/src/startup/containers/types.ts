@@ -11,7 +11,7 @@ export interface HoldingCost {
   sandboxes: number;
   /** Processes per sandbox: the filter process and its supervisors (`runc run`; bwrap's outer and pid-1 processes); 0 for an instance. */
   processes: number;
-  /** RSS and PSS of every process involved, summed and divided by `sandboxes`; for `instance`, the host process's growth per instance. */
+  /** RSS and PSS of every process involved, summed and divided by `sandboxes`; for `instance`, the host process's growth per instance (PSS: its anonymous part; the file part is Node's code, whose share moves with the machine's other processes). */
   memory: ProcMemory;
   /** The supervisors' part of `memory`. */
   supervisor?: ProcMemory;
