@@ -57,7 +57,7 @@ const COMMANDS: readonly LazyCommand[] = [
   { name: 'serve', summary: 'serve a page that runs the same filters in a browser (Web Workers, shared memory)', load: async () => (await import('./serve.js')).serveCommand() },
   {
     name: 'worker',
-    summary: 'filter tiles for `tessera run --backend queue` coordinators on the same Redis, until stopped',
+    summary: 'filter images for `tessera run --backend queue` coordinators on the same Redis, until stopped',
     load: async () => (await import('./worker.js')).workerCommand(),
   },
 ];
@@ -81,6 +81,7 @@ Start here:
   $ tessera filters                                  what filters exist, their params
   $ tessera dataset synth --out photos               a Kodak-shaped test set
   $ tessera run --filter gaussian-blur --param sigma=2 --input photos --output out
+  $ tessera serve                                    the same filters in your browser
   $ tessera bench                                    the strategy ladder and the peers, measured`,
     );
   const asked = requestedCommand(args);
