@@ -26,7 +26,7 @@ export {
 export { listFilters, describeFilter, type FilterInfo } from './filter/catalog.js';
 export { checkFilter, type FilterCheckReport, type CheckStep } from './filter/check.js';
 export { loadFilter, builtinFilterNames, type FilterModule } from './filter/filter-module.js';
-export { parseManifest, MANIFEST_SECTION, type FilterManifest, type FilterParamSpec } from './filter/manifest.js';
+export { parseManifest, MANIFEST_SECTION, type AlphaMode, type FilterManifest, type FilterParamSpec } from './filter/manifest.js';
 export { appendCustomSection } from './filter/binary.js';
 export { ABI_VERSION, HOST_BASE, MAX_HALO } from './filter/abi.js';
 export { applyReference } from './reference/apply-reference.js';

@@ -13,7 +13,7 @@ function formatParam(p: FilterInfo['params'][number]): string {
 export function formatFilters(filters: FilterInfo[]): string {
   const lines: string[] = [];
   for (const f of filters) {
-    lines.push(`${f.name}  (halo ${f.halo})  ${f.description}`);
+    lines.push(`${f.name}  (halo ${f.halo}${f.alpha === 'premultiplied' ? ', premultiplied alpha' : ''})  ${f.description}`);
     for (const p of f.params) lines.push(`    --param ${formatParam(p)}`);
   }
   return lines.join('\n');
@@ -41,7 +41,7 @@ export function filtersCommand(): Command {
   filters
     .command('list [file.wasm]', { isDefault: true })
     .description('list the built-in filters with their params and halo (or describe a .wasm filter)')
-    .option('--json', 'machine-readable: [{ name, halo, params: [{ name, default, min, max }] }]')
+    .option('--json', 'machine-readable: [{ name, halo, alpha, strategies, params: [{ name, default, min, max }] }]')
     .action((file: string | undefined, flags: { json?: boolean }) => {
       const list = file ? [describeFilter(file)] : listFilters();
       if (flags.json) {
@@ -49,6 +49,7 @@ export function filtersCommand(): Command {
           name: f.name,
           description: f.description,
           halo: f.halo,
+          alpha: f.alpha,
           strategies: f.strategies,
           params: f.params.map((p) => ({ name: p.name, type: p.type, default: p.default, min: p.min, max: p.max, description: p.description })),
         }));

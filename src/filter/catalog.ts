@@ -1,4 +1,4 @@
-import type { FilterParamSpec } from './manifest.js';
+import { alphaMode, type AlphaMode, type FilterParamSpec } from './manifest.js';
 import { builtinFilterNames, filterHalo, loadFilter } from './filter-module.js';
 import { resolveParams } from './params.js';
 import { supportedStrategies } from '../strategies/supported.js';
@@ -12,6 +12,8 @@ export interface FilterInfo {
   params: FilterParamSpec[];
   /** Strategies the module can run under. */
   strategies: string[];
+  /** Whether it is handed straight or premultiplied alpha (its manifest's `alpha`). */
+  alpha: AlphaMode;
 }
 
 /**
@@ -27,6 +29,7 @@ export function describeFilter(nameOrPath: string): FilterInfo {
     halo,
     params: filter.manifest.params,
     strategies: supportedStrategies(filter),
+    alpha: alphaMode(filter.manifest),
   };
 }
 

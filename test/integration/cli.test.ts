@@ -122,16 +122,18 @@ describe('tessera CLI', () => {
     }
   });
 
-  test('filters --json lists every built-in with params and halo', async () => {
+  test('filters --json lists every built-in with params, halo and alpha mode', async () => {
     const r = await runCli(['filters', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const list = JSON.parse(r.stdout);
     assert.equal(list.length, 8);
     const blur = list.find((f: { name: string }) => f.name === 'gaussian-blur');
     assert.equal(blur.halo, 6);
+    assert.equal(blur.alpha, 'premultiplied');
+    assert.equal(list.find((f: { name: string }) => f.name === 'invert').alpha, 'straight');
     assert.deepEqual(Object.keys(blur.params[0]).filter((k) => ['name', 'default', 'min', 'max'].includes(k)).sort(), ['default', 'max', 'min', 'name']);
     const text = await runCli(['filters']);
-    assert.match(text.stdout, /gaussian-blur\s+\(halo 6\)/);
+    assert.match(text.stdout, /gaussian-blur\s+\(halo 6, premultiplied alpha\)/);
   });
 
   test('usage errors exit 2 with a one-line message and no stack', async () => {
