@@ -4,7 +4,7 @@ import { ErrorCode, TesseraError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../pipeline/defaults.js';
 import type { ImageFormat } from './formats.js';
 import { sniffImage, type ImageHeader as SniffedHeader } from './sniff.js';
-import { formatOfLibvips } from './formats.js';
+import { FORMAT_NAMES, formatOfLibvips } from './formats.js';
 
 /** Bytes read for the header sniff: enough for PNG chunks before IDAT and JPEG markers before SOF in ordinary files. */
 const HEAD_BYTES = 64 * 1024;
@@ -56,7 +56,6 @@ export interface ReadOptions {
 /** Orientations 5–8 turn the image a quarter: width and height swap. */
 const SWAPS_SIDES = (orientation: number) => orientation >= 5 && orientation <= 8;
 
-const FORMAT_NAMES: Readonly<Record<ImageFormat, string>> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', avif: 'AVIF', gif: 'GIF', tiff: 'TIFF' };
 
 /** A decoded image: RGBA8, rows packed, plus what the encoder needs to write it back alike. */
 export interface DecodedImage extends ImageHeader {

@@ -6,6 +6,9 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif' | 'gif' | 'tiff';
 /** Every format, in the order `--format` lists them. */
 export const IMAGE_FORMATS: readonly ImageFormat[] = ['png', 'jpeg', 'webp', 'avif', 'gif', 'tiff'];
 
+/** How messages name each format. */
+export const FORMAT_NAMES: Readonly<Record<ImageFormat, string>> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', avif: 'AVIF', gif: 'GIF', tiff: 'TIFF' };
+
 /** File extensions recognised as images, and the format each names. */
 const EXTENSION_FORMATS: Readonly<Record<string, ImageFormat>> = {
   '.png': 'png',

@@ -7,7 +7,7 @@ import { basename, extname } from 'node:path';
 import { ErrorCode, TesseraError } from '../errors.js';
 import type { ImageHeader } from './decode.js';
 import type { EncodeTarget } from './encode.js';
-import { FORMAT_EXTENSIONS, IMAGE_FORMATS, type ImageFormat } from './formats.js';
+import { FORMAT_EXTENSIONS, FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat } from './formats.js';
 
 /** What the user asked of the outputs. */
 export interface OutputOptions {
@@ -81,7 +81,7 @@ export function encodeTarget(header: ImageHeader, o: OutputOptions, source: stri
   const a = header.animation;
   if (a) {
     if (format !== 'webp' && format !== 'gif') {
-      throw new TesseraError(ErrorCode.Image, `${file}: is an animation of ${a.frames} frames, and ${format.toUpperCase()} holds one: write it as webp or gif (--format same keeps its own), or split the frames first`);
+      throw new TesseraError(ErrorCode.Image, `${file}: is an animation of ${a.frames} frames, and ${FORMAT_NAMES[format]} holds one: write it as webp or gif (--format same keeps its own), or split the frames first`);
     }
     // An animation's metadata is not carried over (libvips would read the input again, frames and all).
     return { format, quality: o.quality, animation: { frameHeight: header.height, delay: a.delay, loop: a.loop } };

@@ -10,7 +10,6 @@
 import type { PreparedImage } from '../strategies/index.js';
 import { bandAt, bandCount, type Band } from '../tiling/band.js';
 import { paddedLayout } from '../tiling/padded-image.js';
-import { premultiplyForFilter, unpremultiplyPixels } from './alpha.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { filterRegion, type DirectOutput, type RegionContext } from './region-filter.js';
 import type { StageTimes } from './stages.js';
@@ -69,7 +68,7 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
         const t0 = performance.now();
         await read(band, region);
         stages.splitMs += performance.now() - t0;
-        // A band filtered elsewhere (a queue band job) gets its alpha passes where it is filtered (Session.filterPaddedBand).
+        // A band filtered elsewhere (a queue band job) gets its alpha passes where it is filtered (filterRegion, on the worker).
         if (ctx.filterBand) {
           const t1 = performance.now();
           const done = await ctx.filterBand(region, label, band.y0);
@@ -77,21 +76,9 @@ export async function runBands(ctx: RegionContext, options: BandLoopOptions, rea
           tiles += done.tiles;
           await write(band, done.rows);
         } else {
-          let unpremultiply = false;
-          if (ctx.premultiplied) {
-            const t1 = performance.now();
-            unpremultiply = premultiplyForFilter(ctx.premultiplied, region, opaque);
-            stages.splitMs += performance.now() - t1;
-          }
           // Not `tiles += await …`: that reads `tiles` before the await, and lanes run at once.
-          const n = await filterRegion(ctx, region, label, band.y0, stages, direct);
+          const n = await filterRegion(ctx, region, label, band.y0, stages, direct, opaque);
           tiles += n;
-          if (unpremultiply) {
-            const t2 = performance.now();
-            if (direct) unpremultiplyPixels(new Uint8Array(direct.buffer, band.y0 * direct.width * 4, band.rows * direct.width * 4));
-            else unpremultiplyPixels(ctx.host.output(region), region.memory);
-            stages.assembleMs += performance.now() - t2;
-          }
           if (!direct) await write(band, ctx.host.output(region));
         }
         onBand?.(++bandsDone, count);

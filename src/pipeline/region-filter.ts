@@ -7,6 +7,7 @@
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { TileExecutor } from '../executors/index.js';
 import type { PremultipliedAlpha } from './alpha-passes.js';
+import { premultiplyForFilter, unpremultiplyPixels } from './alpha.js';
 import type { PreparedImage, StrategyHost } from '../strategies/index.js';
 import { tileAt, tileGrid, type Tile } from '../tiling/plan.js';
 import { addStages, type StageTimes } from './stages.js';
@@ -26,7 +27,7 @@ export interface RegionContext {
   /** A fresh group id: tiles of one group (one region) may travel to a thread together. */
   nextGroup(): number;
   /**
-   * Set for a filter whose manifest says `"alpha": "premultiplied"`: the band loop
+   * Set for a filter whose manifest says `"alpha": "premultiplied"`: {@link filterRegion}
    * premultiplies each region before its tiles and unpremultiplies the output after
    * (pipeline/alpha.ts). Absent: straight alpha, no passes.
    */
@@ -59,7 +60,26 @@ export function tileWindow(tileSize: number): number {
  * @param rowOffset the region's first row in the image, so errors name image coordinates
  * @throws TesseraError FilterTrap naming the file, tile and filter
  */
-export async function filterRegion(ctx: RegionContext, region: PreparedImage, label: string, rowOffset: number, stages: StageTimes, direct?: DirectOutput): Promise<number> {
+export async function filterRegion(
+  ctx: RegionContext, region: PreparedImage, label: string, rowOffset: number, stages: StageTimes, direct?: DirectOutput, opaque = false,
+): Promise<number> {
+  if (!ctx.premultiplied) return runTiles(ctx, region, label, rowOffset, stages, direct);
+  const t0 = performance.now();
+  const unpremultiply = premultiplyForFilter(ctx.premultiplied, region, opaque);
+  stages.splitMs += performance.now() - t0;
+  const tiles = await runTiles(ctx, region, label, rowOffset, stages, direct);
+  if (unpremultiply) {
+    const t1 = performance.now();
+    // A direct output holds the region's rows at its row offset (regions are full-width bands).
+    if (direct) unpremultiplyPixels(new Uint8Array(direct.buffer, rowOffset * direct.width * 4, region.layout.height * direct.width * 4));
+    else unpremultiplyPixels(ctx.host.output(region), region.memory);
+    stages.assembleMs += performance.now() - t1;
+  }
+  return tiles;
+}
+
+/** The tiles of `region`, a window at a time on the executor: {@link filterRegion} without the alpha passes. */
+async function runTiles(ctx: RegionContext, region: PreparedImage, label: string, rowOffset: number, stages: StageTimes, direct?: DirectOutput): Promise<number> {
   const { width, height } = region.layout;
   const grid = tileGrid(width, height, ctx.tileSize);
   const group = ctx.nextGroup();

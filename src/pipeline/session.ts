@@ -14,11 +14,11 @@ import { decodeWarnings, framesOf, readImageHeader, type ImageHeader } from '../
 import type { ImageFormat } from '../io/formats.js';
 import { encodeTarget, outputName, type OutputOptions } from '../io/output-spec.js';
 import { checkInputLink, guardOutput } from '../io/inputs.js';
-import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
+import { LAYOUT_CHANNELS, type ChannelLayout, type EncodeTarget } from '../io/encode.js';
 import { RunTemp } from '../io/run-temp.js';
 import { createStrategyHost, type StrategyHost, type StrategyName, type RunnerInit } from '../strategies/index.js';
 import { filterLabel, type FilterModule } from '../filter/filter-module.js';
-import { premultipliedAlpha, premultiplyForFilter, unpremultiplyPixels } from './alpha.js';
+import { premultipliedAlpha } from './alpha.js';
 import { runBands } from './band-loop.js';
 import { rowsFromMemory } from './band-sources.js';
 import { processStreamed, processWhole, type InMemory, type JobContext, type JobOutcome } from './image-jobs.js';
@@ -36,17 +36,13 @@ function jobOutput({ format, quality, pngLevel, strip }: OutputOptions): OutputO
   return { format, quality, pngLevel, strip };
 }
 
-/** `{ warnings }` for an image that has some, else nothing (so results stay small). */
-function warningsOf(file: string, header: ImageHeader): { warnings?: string[] } {
-  const warnings = decodeWarnings(file, header);
-  return warnings.length ? { warnings } : {};
-}
-
-/** What became of a big image split into band jobs. */
-export interface SplitOutcome extends JobOutcome {
-  bandRows: number;
-  /** The workers its bands ran on. */
-  workers: string[];
+/** What a finished image's result says of it (its output path and time are the caller's); warnings only when there are some. */
+function resultOf(input: string, header: ImageHeader, target: EncodeTarget, { layout, tiles }: JobOutcome, plan: ImagePlan): Omit<ImageResult, 'ms'> {
+  const warnings = decodeWarnings(input, header);
+  return {
+    input, width: header.width, height: header.height, layout, channels: LAYOUT_CHANNELS[layout], format: target.format, tiles,
+    bandRows: plan.mode === 'bands' ? plan.bandRows : undefined, ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 /** The executor of a queue session: its images go to workers whole, no tile is run here. */
@@ -300,7 +296,7 @@ export class Session {
     try {
       results = await remote.run(files, outDir, (result) => options.onImage?.({ result, done: ++done, total: files.length }), {
         abovePixels: this.config.splitAbovePixels,
-        run: (file, header, out) => this.splitOverQueue(remote, file, header, out, stages, temp, options),
+        run: (file, out) => this.splitOverQueue(remote, file, out, stages, temp, options),
       });
     } finally {
       await temp.remove();
@@ -312,7 +308,10 @@ export class Session {
   }
 
   /** A big image over the queue: decoded and encoded here, streamed, its bands filtered as jobs on the workers. */
-  private async splitOverQueue(remote: RemoteSession, file: string, header: ImageHeader, out: string, stages: StageTimes, temp: RunTemp, options: RunOptions): Promise<SplitOutcome> {
+  private async splitOverQueue(remote: RemoteSession, file: string, out: string, stages: StageTimes, temp: RunTemp, options: RunOptions): Promise<Omit<ImageResult, 'ms'>> {
+    // Checked as a local run checks it (the pixel limit, from the header) before a band is cut.
+    const { header, target } = await this.admit(file);
+    if (header.animation) throw new TesseraError(ErrorCode.Image, `${file}: an animation of ${header.animation.frames} frames cannot be split into band jobs (only single images stream in bands); put it on storage every machine mounts (--shared-dir) so that a worker filters it whole`);
     const plan = this.planFor(header.width, header.height, file, { streamAbovePixels: 0, bandTargetBytes: QUEUE_BAND_TARGET_BYTES, bandsInFlight: QUEUE_BANDS_IN_FLIGHT });
     if (plan.mode !== 'bands') throw new Error('unreachable: a split image always goes through in bands');
     const workers = new Set<string>();
@@ -324,8 +323,8 @@ export class Session {
         return band;
       },
     };
-    const outcome = await processStreamed(jobs, file, header, plan, out, encodeTarget(header, this.config.outputOptions, file, file), stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
-    return { ...outcome, bandRows: plan.bandRows, workers: [...workers].sort() };
+    const outcome = await processStreamed(jobs, file, header, plan, out, target, stages, temp, (d, total) => options.onBand?.({ input: file, done: d, total }));
+    return { ...resultOf(file, header, target, outcome, plan), worker: [...workers].sort().join(',') };
   }
 
   /**
@@ -346,10 +345,8 @@ export class Session {
     let failed = false;
     try {
       region.source.set(padded);
-      // The band loop's alpha passes, here where the band is filtered (the coordinator sent it straight).
-      const unpremultiply = this.jobs.premultiplied !== undefined && premultiplyForFilter(this.jobs.premultiplied, region);
+      // The coordinator sent it straight: filterRegion's alpha passes run here.
       const tiles = await filterRegion(this.jobs, region, label, rowOffset, emptyStages());
-      if (unpremultiply) unpremultiplyPixels(this.host.output(region), region.memory);
       // A copy: the region's buffers go back to the host.
       return { rows: this.host.output(region).slice(), tiles };
     } catch (err) {
@@ -359,6 +356,22 @@ export class Session {
       this.host.release(region, failed);
       lease.release();
     }
+  }
+
+  /**
+   * An image's header (refused from it when it is not one tessera takes), how its output is
+   * written, and how it goes through this session.
+   * @param bytes the file's contents, when they are in memory (`file` then only names it)
+   * @throws TesseraError Image naming the file
+   */
+  private async admit(file: string, bytes?: Uint8Array): Promise<{ header: ImageHeader; target: EncodeTarget; plan: ImagePlan }> {
+    const header = await readImageHeader(file, this.maxPixels, bytes, this.config.read);
+    const target = encodeTarget(header, this.config.outputOptions, bytes ?? file, file);
+    const plan = this.planFor(header.width, header.height * framesOf(header), file);
+    if (header.animation && plan.mode !== 'whole') {
+      throw new TesseraError(ErrorCode.Image, `${file}: an animation of ${header.animation.frames} frames of ${header.width}×${header.height} is too big to filter whole within --memory, and only single images stream in bands; raise --memory`);
+    }
+    return { header, target, plan };
   }
 
   /** The file name `input`'s output gets (`--name`, `--suffix`, `--format`). */
@@ -372,29 +385,12 @@ export class Session {
       await checkInputLink(file, this.config.followSymlinks);
       const out = join(outDir, this.outputName(file));
       await guardOutput(out, file, inputs);
-      const header = await readImageHeader(file, this.maxPixels, undefined, this.config.read);
-      const target = encodeTarget(header, this.config.outputOptions, file, file);
-      const plan = this.planFor(header.width, header.height * framesOf(header), file);
-      if (header.animation && plan.mode !== 'whole') {
-        throw new TesseraError(ErrorCode.Image, `${file}: an animation of ${header.animation.frames} frames of ${header.width}×${header.height} is too big to filter whole within --memory, and only single images stream in bands; raise --memory`);
-      }
-      const { layout, tiles } =
+      const { header, target, plan } = await this.admit(file);
+      const outcome =
         plan.mode === 'whole'
           ? await processWhole(this.jobs, file, header, plan, out, target, stages, options.onPixels)
           : await processStreamed(this.jobs, file, header, plan, out, target, stages, temp, (done, total) => options.onBand?.({ input: file, done, total }));
-      return {
-        input: file,
-        output: out,
-        width: header.width,
-        height: header.height,
-        layout,
-        channels: LAYOUT_CHANNELS[layout],
-        format: target.format,
-        tiles,
-        bandRows: plan.mode === 'bands' ? plan.bandRows : undefined,
-        ...warningsOf(file, header),
-        ms: performance.now() - t0,
-      };
+      return { ...resultOf(file, header, target, outcome, plan), output: out, ms: performance.now() - t0 };
     } catch (err) {
       return { input: file, error: errorMessage(err), ms: performance.now() - t0 };
     }
@@ -410,17 +406,12 @@ export class Session {
   async runInMemory(input: Uint8Array, name: string): Promise<{ result: ImageResult; output?: Buffer } | undefined> {
     const t0 = performance.now();
     try {
-      const header = await readImageHeader(name, this.maxPixels, input, this.config.read);
-      const plan = this.planFor(header.width, header.height * framesOf(header), name);
+      const { header, target, plan } = await this.admit(name, input);
       if (plan.mode !== 'whole') return undefined;
       await this.executor.ready?.();
       const memory: InMemory = { input };
-      const target = encodeTarget(header, this.config.outputOptions, input, name);
-      const { layout, tiles } = await processWhole(this.jobs, name, header, plan, '', target, emptyStages(), undefined, memory);
-      const result: ImageResult = {
-        input: name, width: header.width, height: header.height, layout, channels: LAYOUT_CHANNELS[layout], format: target.format, tiles, ...warningsOf(name, header), ms: performance.now() - t0,
-      };
-      return { result, output: memory.output };
+      const outcome = await processWhole(this.jobs, name, header, plan, '', target, emptyStages(), undefined, memory);
+      return { result: { ...resultOf(name, header, target, outcome, plan), ms: performance.now() - t0 }, output: memory.output };
     } catch (err) {
       return { result: { input: name, error: errorMessage(err), ms: performance.now() - t0 } };
     }

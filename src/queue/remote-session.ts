@@ -10,11 +10,11 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { ErrorCode, TesseraError, errorMessage } from '../errors.js';
 import type { FilterModule } from '../filter/filter-module.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { readImageHeader, sniffImageFile, type ImageHeader } from '../io/decode.js';
-import { LAYOUT_CHANNELS, type ChannelLayout } from '../io/encode.js';
+import { sniffImageFile } from '../io/decode.js';
+import type { ChannelLayout } from '../io/encode.js';
 import type { PaddedLayout } from '../tiling/padded-image.js';
 import { checkInputLink, guardOutput, isInside } from '../io/inputs.js';
-import type { ImageResult, SplitOutcome } from '../pipeline/session.js';
+import type { ImageResult } from '../pipeline/session.js';
 import { resolveSecret } from './auth.js';
 import { QueueCoordinator, type SessionJobFields } from './coordinator.js';
 import { MAX_VALUE_BYTES } from './keys.js';
@@ -39,11 +39,12 @@ const MB = 2 ** 20;
 
 /**
  * How a run treats big images: `run` streams them here and sends their bands as jobs — those
- * over `abovePixels` when it is set, and those whose files are too big to travel whole.
+ * over `abovePixels` when it is set, and those whose files are too big to travel whole — and
+ * resolves with the image's result (its output path and time are added here).
  */
 export interface SplitRule {
   abovePixels?: number;
-  run: (file: string, header: ImageHeader, out: string) => Promise<SplitOutcome>;
+  run: (file: string, out: string) => Promise<Omit<ImageResult, 'ms'>>;
 }
 
 /** The queue side of a session. */
@@ -95,29 +96,25 @@ export class RemoteSession {
       await checkInputLink(file, this.options.followSymlinks);
       await guardOutput(out, file, inputs);
       if (await journal.finished(basename(file), out)) return { input: file, output: out, skipped: true, ms: performance.now() - t0 };
+      // Bytes travel through Redis unless the run has a shared directory.
+      const size = this.sharedRoot ? undefined : (await stat(file)).size;
       // Split into band jobs: an image over --split-above, and one too big to travel whole through Redis.
-      const tooBig = !this.sharedRoot && (await stat(file)).size > MAX_VALUE_BYTES;
+      const tooBig = size !== undefined && size > MAX_VALUE_BYTES;
       const sniffed = split && (tooBig || split.abovePixels !== undefined) ? await sniffImageFile(file) : undefined;
       if (split && sniffed && (tooBig || sniffed.width * sniffed.height > split.abovePixels!)) {
-        // Checked as a local run checks it (the pixel limit, from the header) before a band is cut.
-        const header = await readImageHeader(file, this.options.job.maxPixels);
-        const s = await split.run(file, header, out);
+        const result = await split.run(file, out);
         await journal.record(basename(file));
-        return {
-          input: file, output: out, width: header.width, height: header.height, layout: s.layout, channels: LAYOUT_CHANNELS[s.layout], tiles: s.tiles,
-          bandRows: s.bandRows, worker: s.workers.join(','), ms: performance.now() - t0,
-        };
+        return { ...result, output: out, ms: performance.now() - t0 };
       }
       const ext = extname(file).toLowerCase() || '.png';
       let answer;
-      if (this.sharedRoot) {
-        const root = await this.sharedRoot;
+      if (size === undefined) {
+        const root = (await this.sharedRoot)!;
         const input = inside(root, await realpath(file), file, 'input');
         const output = inside(root, join(await realpath(outDir), basename(out)), out, 'output');
         answer = await this.coordinator.run({ transport: 'shared', name: file, input, output, ext }, this.options.job);
       } else {
-        const size = (await stat(file)).size;
-        if (size > MAX_VALUE_BYTES) {
+        if (tooBig) {
           throw new TesseraError(
             ErrorCode.Image,
             `${file}: ${(size / MB).toFixed(0)} MiB is over the ${MAX_VALUE_BYTES / MB} MiB an image may take through Redis; put inputs and outputs on storage every machine mounts and pass --shared-dir to the run and the workers`,
