@@ -2,6 +2,7 @@
  * The JSON `tessera serve` answers and the page reads: one definition for both sides
  * (the page imports these types; nothing here runs).
  */
+import type { FilterParamSpec } from '../filter/manifest.js';
 
 /** The memory a filter module declares, as the loader read it from its bytes. */
 export interface ApiMemory {
@@ -25,17 +26,8 @@ export interface ApiForm {
   stackBytes?: number;
 }
 
-/** A parameter: what a slider needs. */
-export interface ApiParam {
-  name: string;
-  description?: string;
-  type: 'int' | 'number';
-  default: number;
-  min: number;
-  max: number;
-  /** `number` params reach the filter as round(value × scale). */
-  scale: number;
-}
+/** A parameter: what a slider needs — the manifest's own description of it. */
+export type ApiParam = FilterParamSpec;
 
 /** A filter the page can run, or one that failed to load (then `error` holds the CLI's message). */
 export interface ApiFilter {

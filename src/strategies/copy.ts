@@ -4,25 +4,16 @@
  * filter is called with raw pointers, and the result is copied out. No encoding, but
  * two copies per tile: what this strategy exists to measure against `shared`.
  */
-import { HOST_BASE, PAGE } from '../filter/abi.js';
+import { PAGE } from '../filter/abi.js';
 import { createFilterMemory, instantiateFilter, type FilterInstance } from '../filter/filter-module.js';
 import type { PaddedLayout } from '../tiling/padded-image.js';
 import type { Tile } from '../tiling/plan.js';
 import type { PreparedImage, StrategyHost } from './host.js';
 import { callFilter } from './filter-failure.js';
-import { align16, copyRows, haloOrigin } from '../tiling/rows.js';
+import { copyRows, haloOrigin } from '../tiling/rows.js';
 import type { RunnerInit, TileRunner, TileTask, TileTimings } from './types.js';
+import { copyTileLayout, growFilterMemory } from './copy-layout.js';
 
-
-/** Grows a private filter memory to hold `end` bytes, naming the cap when it cannot. */
-function growFilterMemory(memory: WebAssembly.Memory, end: number, maxPages: number): void {
-  const pages = Math.ceil((end - memory.buffer.byteLength) / PAGE);
-  try {
-    memory.grow(pages);
-  } catch {
-    throw new Error(`the tile needs ${Math.ceil(end / 2 ** 20)} MiB of filter memory, over the cap of ${(maxPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
-  }
-}
 
 /** Host side of `copy`: the padded source and the output live in SharedArrayBuffers the workers read and write. */
 export class CopyHost implements StrategyHost {
@@ -125,14 +116,8 @@ export class CopyTileRunner implements TileRunner {
     if (this.init.isolation === 'instance' || (task.group !== undefined && task.group !== this.group)) this.renew();
     this.group = task.group;
     const { exports, memory } = this.instance;
-    const inStride = align16((width + 2 * halo) * 4);
-    const inRows = height + 2 * halo;
-    const outStride = width * 4;
-    const srcPtr = HOST_BASE;
-    const dstPtr = align16(srcPtr + inStride * inRows);
-    const scratchPtr = align16(dstPtr + outStride * height);
-    const end = scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3);
-    if (end > memory.buffer.byteLength) growFilterMemory(memory, end, this.init.maxMemoryPages);
+    const { inStride, inRows, outStride, srcPtr, dstPtr, scratchPtr } = copyTileLayout(width, height, halo);
+    growFilterMemory(memory, scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3), this.init.maxMemoryPages);
     this.hostBytes = Math.max(this.hostBytes, memory.buffer.byteLength);
     const src = new Uint8Array(task.src!);
     copyRows(src, haloOrigin(task.srcOffset, task.srcStride, halo), task.srcStride, new Uint8Array(memory.buffer), srcPtr, inStride, (width + 2 * halo) * 4, inRows);

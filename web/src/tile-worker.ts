@@ -8,7 +8,8 @@
  */
 import { HOST_BASE, PAGE } from '../../src/filter/abi.js';
 import { describeFilterFailure } from '../../src/strategies/filter-failure.js';
-import { align16, copyRows, haloOrigin } from '../../src/tiling/rows.js';
+import { copyTileLayout, growFilterMemory } from '../../src/strategies/copy-layout.js';
+import { copyRows, haloOrigin } from '../../src/tiling/rows.js';
 import type { ApiMemory } from '../../src/serve/api-types.js';
 import type { CopyBegin, CopyTile, FromWorker, SharedRun, ToWorker } from './protocol.js';
 import { tileAt } from './tiles.js';
@@ -141,20 +142,9 @@ function runCopyTile(m: CopyTile): void {
   const { width, height } = tile;
   try {
     const { exports, memory } = instance;
-    const inStride = align16((width + 2 * halo) * 4);
-    const inRows = height + 2 * halo;
-    const outStride = width * 4;
-    const srcPtr = HOST_BASE;
-    const dstPtr = align16(srcPtr + inStride * inRows);
-    const scratchPtr = align16(dstPtr + outStride * height);
-    const end = scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3);
-    if (end > memory.buffer.byteLength) {
-      try {
-        memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-      } catch {
-        throw new Error(`the tile needs ${Math.ceil(end / 2 ** 20)} MiB of filter memory, over the cap of ${(maxMemoryPages * PAGE) / 2 ** 20} MiB (--filter-memory)`);
-      }
-    }
+    // The addresses tessera's copy runner uses (src/strategies/copy-layout.ts, the same module).
+    const { inStride, inRows, outStride, srcPtr, dstPtr, scratchPtr } = copyTileLayout(width, height, halo);
+    growFilterMemory(memory, scratchPtr + exports.scratch_size(width, height, p0, p1, p2, p3), maxMemoryPages);
     const interior = origin + tile.y * stride + tile.x * 4;
     copyRows(source, haloOrigin(interior, stride, halo), stride, new Uint8Array(memory.buffer), srcPtr, inStride, (width + 2 * halo) * 4, inRows);
     const t0 = performance.now();
